@@ -1,0 +1,10 @@
+# lib/: the MMP protocol with no I/O and no clock of its own.
+# libmmp-core is a convenience library linked into mmpd, mmpctl and tests.
+noinst_LTLIBRARIES += lib/libmmp-core.la
+lib_libmmp_core_la_SOURCES = \
+	lib/mmp-ondisk.c lib/mmp-ondisk.h \
+	lib/mmp-timing.c lib/mmp-timing.h \
+	lib/mmp-sm.c lib/mmp-sm.h \
+	lib/macro.h
+lib_libmmp_core_la_CFLAGS = $(AM_CFLAGS) $(EXT2FS_CFLAGS)
+lib_libmmp_core_la_LIBADD = $(EXT2FS_LIBS)

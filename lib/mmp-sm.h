@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The claim / heartbeat / release state machine for one volume.
+ *
+ * Pure: no I/O, no clock, no sleeping.  The driver (mmpd, mmpctl, a unit
+ * test with a fake clock) feeds events and performs the one action each
+ * event returns.  Every action also carries wake_at: the monotonic time at
+ * which the driver must deliver MMP_EV_TIMER (MMP_USEC_INFINITY: none).
+ * Delivering a timer early or twice is harmless; late is what fencing is for.
+ *
+ * Claim (never shortcut, see DESIGN §4):
+ *   read; FSCK -> refuse; invalid seq / bad magic / bad csum -> refuse;
+ *   ACTIVE -> wait W, re-read, changed -> refuse naming the holder;
+ *   CLEAN skips that first wait only.  Write a fresh random seq with our node,
+ *   device and check_interval; ALWAYS wait W (the kernel's zero wait after
+ *   CLEAN lets two mounters both win); re-read: seq and node must be ours.
+ *   Then one heartbeat (write seq+1, verify) before reporting CLAIMED, so a
+ *   hold always starts with a fresh fence deadline.
+ *
+ * Heartbeat, every mmp_heartbeat_period():
+ *   check read (still our last seq and node?  catches a one-shot rogue write
+ *   that our next write would otherwise overwrite unseen), write seq+1,
+ *   verify read into a separate buffer.  Anything not ours -> LOST.
+ *   I/O errors are retried; when no write has been verified by the fence
+ *   deadline (last good write + W - margin) -> LOST.
+ *
+ * Release: check read, then write CLEAN if (and only if) the block is ours.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mmp-ondisk.h"
+#include "mmp-timing.h"
+
+enum mmp_state {
+        MMP_STATE_IDLE,
+        MMP_STATE_CLAIMING,
+        MMP_STATE_HELD,
+        MMP_STATE_RELEASING,
+        MMP_STATE_RELEASED,
+        MMP_STATE_REFUSED,
+        MMP_STATE_LOST,
+};
+
+/* Where a claim is, for progress reports. */
+enum mmp_phase {
+        MMP_PHASE_NONE,
+        MMP_PHASE_READ,          /* claim: first read */
+        MMP_PHASE_WAIT_ACTIVE,   /* claim: block was active, waiting W */
+        MMP_PHASE_REREAD,        /* claim: second read */
+        MMP_PHASE_WRITE_SEQ,     /* claim: writing our random seq */
+        MMP_PHASE_WAIT_CLAIM,    /* claim: waiting W after our write */
+        MMP_PHASE_VERIFY,        /* claim: reading back our seq */
+        MMP_PHASE_HB_CHECK,      /* heartbeat (and claim's last step) */
+        MMP_PHASE_HB_WRITE,
+        MMP_PHASE_HB_VERIFY,
+        MMP_PHASE_HB_IDLE,       /* held, waiting for the next heartbeat */
+        MMP_PHASE_RELEASE_CHECK,
+        MMP_PHASE_RELEASE_WRITE,
+};
+
+enum mmp_event_type {
+        MMP_EV_CLAIM,       /* start claiming */
+        MMP_EV_RESUME,      /* take over a hold from a previous mmpd: ev.seq */
+        MMP_EV_RELEASE,     /* release (or abort a claim) */
+        MMP_EV_READ_DONE,   /* ev.data/len: the block as read */
+        MMP_EV_WRITE_DONE,
+        MMP_EV_IO_ERROR,    /* ev.error: -errno; -ETIMEDOUT for a missed I/O deadline */
+        MMP_EV_TIMER,
+};
+
+struct mmp_event {
+        enum mmp_event_type type;
+        mmp_usec_t now;          /* monotonic */
+        uint64_t wall;           /* wall-clock seconds, written to mmp_time */
+        const void *data;
+        size_t len;
+        int error;
+        uint32_t seq;            /* MMP_EV_RESUME: last seq the old process wrote */
+};
+
+enum mmp_action_type {
+        MMP_ACT_NONE,       /* nothing to do but honour wake_at */
+        MMP_ACT_READ,       /* read len bytes at offset */
+        MMP_ACT_WRITE,      /* write data/len at offset (data owned by the sm, copy it) */
+        MMP_ACT_WAIT,       /* a claim wait started: nothing to do until wake_at */
+        MMP_ACT_CLAIMED,
+        MMP_ACT_REFUSED,    /* error, reason, holder */
+        MMP_ACT_LOST,       /* error, reason, holder (holder.magic 0 when unknown) */
+        MMP_ACT_RELEASED,   /* error != 0: CLEAN could not be written */
+};
+
+struct mmp_action {
+        enum mmp_action_type type;
+        uint64_t offset;
+        size_t len;
+        const void *data;
+        mmp_usec_t wake_at;
+        int error;               /* REFUSED/LOST/RELEASED: negative errno */
+        const char *reason;      /* static text for error, NULL otherwise */
+        bool have_holder;
+        struct mmp_block holder; /* what the disk said, for REFUSED/LOST */
+};
+
+/*
+ * Reasons (action.error) have one meaning each:
+ *   -EBUSY        another node's seq or name on disk
+ *   -EINPROGRESS  seq is FSCK: an e2fsprogs tool holds it (hint: clear_mmp)
+ *   -EPROTO       seq above FSCK and not CLEAN
+ *   -EUCLEAN      bad MMP magic            -EBADMSG  bad MMP checksum
+ *   -ETIMEDOUT    no heartbeat verified by the fence deadline
+ *   -ECANCELED    claim aborted by a release
+ *   other -errno  I/O error during a claim or release
+ */
+
+struct mmp_sm_config {
+        struct mmp_sb sb;
+        const char *nodename;            /* written to mmp_nodename (<= 64 bytes used) */
+        const char *bdevname;            /* written to mmp_bdevname (<= 32 bytes used) */
+        mmp_usec_t margin;               /* fence margin; 0 = mmp_default_margin() */
+        /* Random seq source; NULL = getrandom().  Tests pass a fixed one. */
+        uint32_t (*random_u32)(void *userdata);
+        void *userdata;
+};
+
+struct mmp_sm;
+
+int mmp_sm_new(const struct mmp_sm_config *cfg, struct mmp_sm **ret);
+struct mmp_sm *mmp_sm_free(struct mmp_sm *sm);
+
+/* Feed one event; returns the next action in *ret (always filled).
+ * Returns 0, or -EINVAL for an event that makes no sense in this state
+ * (the action is then NONE with the current wake_at). */
+int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *ret);
+
+/* Read-only view for status, Check and persistence. */
+struct mmp_sm_status {
+        enum mmp_state state;
+        enum mmp_phase phase;
+        uint32_t seq;                /* last seq verified on disk as ours */
+        uint32_t check_interval;     /* in the last verified block */
+        unsigned update_interval;
+        mmp_usec_t last_good;        /* submit time of the last verified write; 0 = never */
+        mmp_usec_t next_heartbeat;
+        mmp_usec_t write_usec;       /* duration of the last write */
+        struct mmp_deadlines deadlines;  /* from last_good; zero when not held */
+        unsigned failures;           /* failed heartbeat attempts since last_good */
+        int last_error;
+        bool have_holder;
+        struct mmp_block holder;     /* last block seen on disk */
+};
+
+void mmp_sm_status(const struct mmp_sm *sm, struct mmp_sm_status *ret);
+
+const char *mmp_state_name(enum mmp_state s);
+const char *mmp_phase_name(enum mmp_phase p);
+const char *mmp_action_name(enum mmp_action_type a);

@@ -1,0 +1,1 @@
+# Unit tests (cmocka, TAP output) and integration scripts (TAP).
