@@ -1,1 +1,8 @@
 # Unit tests (cmocka, TAP output) and integration scripts (TAP).
+# Each area keeps its own fragment.
+include tests/unit/local.mk
+include tests/ondisk/local.mk
+include tests/conf/local.mk
+include tests/io/local.mk
+include tests/faultdev/local.mk
+include tests/integ/local.mk

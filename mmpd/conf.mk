@@ -1,0 +1,1 @@
+# mmpd/conf.c (config loader)

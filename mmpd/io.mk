@@ -1,0 +1,1 @@
+# mmpd/io.c (device I/O engine)
