@@ -1,0 +1,644 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Claim / heartbeat / release state machine (see mmp-sm.h for the protocol).
+ *
+ * Invariants:
+ *   - at most one I/O is outstanding (io_busy); every other event that would
+ *     need I/O waits for its completion (release_pending, timers);
+ *   - nothing is ever written unless the block was read as CLEAN, as an
+ *     unchanged ACTIVE seq after a full wait, or as ours;
+ *   - once LOST, REFUSED or RELEASED, nothing more is written.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "mmp-sm.h"
+
+struct mmp_sm {
+        struct mmp_sb sb;
+        char nodename[MMP_NODENAME_LEN + 1];
+        char bdevname[MMP_BDEVNAME_LEN + 1];
+        uint32_t (*random_u32)(void *userdata);
+        void *userdata;
+        unsigned upd;            /* effective update interval, s */
+        mmp_usec_t margin_cfg;   /* as configured (0 = automatic) */
+
+        uint8_t *image;          /* last block read; writes are encoded into it */
+        size_t blen;
+        uint64_t offset;
+
+        enum mmp_state state;
+        enum mmp_phase phase;
+        bool io_busy;
+        bool release_pending;
+        bool written;            /* our seq may be on disk */
+        bool resuming;           /* claim is a RESUME: failure means LOST */
+        bool was_held;
+
+        uint32_t seq_seen;       /* claim: seq of the first read */
+        uint16_t ci_seen;
+        uint32_t seq_good, seq_attempt;
+        uint16_t ci_good, ci_attempt;
+
+        mmp_usec_t wait_until;
+        mmp_usec_t write_submitted;
+        mmp_usec_t write_usec, prev_write_usec;
+        mmp_usec_t last_good;
+        mmp_usec_t next_hb;
+        mmp_usec_t period;
+        struct mmp_deadlines dl;
+        unsigned failures;
+        int last_error;
+
+        bool have_holder;
+        struct mmp_block holder;
+};
+
+static uint32_t default_random_u32(void *userdata)
+{
+        uint32_t v = 0;
+
+        /* getrandom() of 4 bytes never blocks once the pool is initialised
+         * and never returns short; fall back to something non-constant. */
+        if (getrandom(&v, sizeof(v), GRND_NONBLOCK) != sizeof(v))
+                v = (uint32_t) (uintptr_t) &v ^ (uint32_t) rand();
+        return v;
+}
+
+int mmp_sm_new(const struct mmp_sm_config *cfg, struct mmp_sm **ret)
+{
+        struct mmp_sm *sm;
+
+        if (!cfg || !ret || cfg->sb.block_size < MMP_STRUCT_SIZE || !cfg->nodename || !cfg->bdevname)
+                return -EINVAL;
+        sm = calloc(1, sizeof(*sm));
+        if (!sm)
+                return -ENOMEM;
+        sm->image = calloc(1, cfg->sb.block_size);
+        if (!sm->image) {
+                free(sm);
+                return -ENOMEM;
+        }
+        sm->sb = cfg->sb;
+        mmp_name_set(sm->nodename, MMP_NODENAME_LEN, cfg->nodename);
+        mmp_name_set(sm->bdevname, MMP_BDEVNAME_LEN, cfg->bdevname);
+        sm->random_u32 = cfg->random_u32 ? cfg->random_u32 : default_random_u32;
+        sm->userdata = cfg->userdata;
+        sm->upd = mmp_sb_update_interval(&cfg->sb);
+        sm->margin_cfg = cfg->margin;
+        sm->blen = cfg->sb.block_size;
+        sm->offset = mmp_sb_mmp_offset(&cfg->sb);
+        sm->state = MMP_STATE_IDLE;
+        *ret = sm;
+        return 0;
+}
+
+struct mmp_sm *mmp_sm_free(struct mmp_sm *sm)
+{
+        if (sm) {
+                free(sm->image);
+                free(sm);
+        }
+        return NULL;
+}
+
+/* ---- actions ---------------------------------------------------------- */
+
+static mmp_usec_t wake_time(const struct mmp_sm *sm)
+{
+        switch (sm->state) {
+        case MMP_STATE_CLAIMING:
+                if (sm->phase == MMP_PHASE_WAIT_ACTIVE || sm->phase == MMP_PHASE_WAIT_CLAIM)
+                        return sm->wait_until;
+                /* A resumed hold already has a deadline to keep. */
+                if (sm->resuming && sm->last_good)
+                        return sm->dl.fence_at;
+                return MMP_USEC_INFINITY;
+        case MMP_STATE_HELD:
+                /* The fence deadline is armed even while an I/O hangs. */
+                if (sm->io_busy || sm->next_hb > sm->dl.fence_at)
+                        return sm->dl.fence_at;
+                return sm->next_hb;
+        default:
+                return MMP_USEC_INFINITY;
+        }
+}
+
+static int act_none(struct mmp_sm *sm, struct mmp_action *a)
+{
+        a->type = MMP_ACT_NONE;
+        return 0;
+}
+
+static int act_read(struct mmp_sm *sm, enum mmp_phase phase, struct mmp_action *a)
+{
+        sm->phase = phase;
+        sm->io_busy = true;
+        a->type = MMP_ACT_READ;
+        a->offset = sm->offset;
+        a->len = sm->blen;
+        return 0;
+}
+
+/* Encode @seq with our identity into the image and ask for it to be written. */
+static int act_write(struct mmp_sm *sm, const struct mmp_event *ev, enum mmp_phase phase,
+                     uint32_t seq, uint16_t ci, struct mmp_action *a)
+{
+        struct mmp_block b = {
+                .seq = seq,
+                .time = ev->wall,
+                .check_interval = ci,
+        };
+
+        memcpy(b.nodename, sm->nodename, sizeof(b.nodename));
+        memcpy(b.bdevname, sm->bdevname, sizeof(b.bdevname));
+        mmp_block_encode(&sm->sb, &b, sm->image, sm->blen);
+        if (seq != MMP_SEQ_CLEAN) {
+                sm->seq_attempt = seq;
+                sm->ci_attempt = ci;
+                sm->written = true;
+        }
+        sm->write_submitted = ev->now;
+        sm->phase = phase;
+        sm->io_busy = true;
+        a->type = MMP_ACT_WRITE;
+        a->offset = sm->offset;
+        a->len = sm->blen;
+        a->data = sm->image;
+        return 0;
+}
+
+static void set_holder(struct mmp_sm *sm, const struct mmp_block *b, struct mmp_action *a)
+{
+        if (!b)
+                return;
+        sm->have_holder = true;
+        sm->holder = *b;
+        a->have_holder = true;
+        a->holder = *b;
+}
+
+static const char *reason_text(int err)
+{
+        switch (-err) {
+        case EBUSY:       return "the MMP block shows another node";
+        case EINPROGRESS: return "fsck is running on the filesystem (if it is not, clear with: tune2fs -f -E clear_mmp DEVICE)";
+        case EPROTO:      return "the MMP block has an invalid sequence number";
+        case EUCLEAN:     return "the MMP block has a bad magic number";
+        case EBADMSG:     return "the MMP block checksum does not match";
+        case ENODATA:     return "the MMP block read was short";
+        case ETIMEDOUT:   return "no heartbeat landed before the fence deadline";
+        case ECANCELED:   return "claim aborted by a release";
+        }
+        return "I/O error on the MMP block";
+}
+
+static int act_end(struct mmp_sm *sm, enum mmp_state state, enum mmp_action_type type,
+                   int err, const struct mmp_block *b, struct mmp_action *a)
+{
+        sm->state = state;
+        sm->phase = MMP_PHASE_NONE;
+        sm->release_pending = false;
+        sm->last_error = err;
+        a->type = type;
+        a->error = err;
+        a->reason = err ? reason_text(err) : NULL;
+        set_holder(sm, b, a);
+        return 0;
+}
+
+/* A claim that fails: refused, or lost when we were resuming a hold. */
+static int claim_fail(struct mmp_sm *sm, int err, const struct mmp_block *b, struct mmp_action *a)
+{
+        if (sm->resuming)
+                return act_end(sm, MMP_STATE_LOST, MMP_ACT_LOST, err, b, a);
+        return act_end(sm, MMP_STATE_REFUSED, MMP_ACT_REFUSED, err, b, a);
+}
+
+static int lost(struct mmp_sm *sm, int err, const struct mmp_block *b, struct mmp_action *a)
+{
+        return act_end(sm, MMP_STATE_LOST, MMP_ACT_LOST, err, b, a);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static uint32_t next_seq(uint32_t seq)
+{
+        /* kmmpd: seq counts up and wraps to 1 past SEQ_MAX */
+        return seq >= MMP_SEQ_MAX ? 1 : seq + 1;
+}
+
+static uint32_t fresh_seq(struct mmp_sm *sm, uint32_t avoid)
+{
+        uint32_t s;
+
+        /* kernel mmp_new_seq(): uniform below SEQ_MAX; also never the seq
+         * we just read, or our write would be invisible to a watcher. */
+        do
+                s = sm->random_u32(sm->userdata);
+        while (s > MMP_SEQ_MAX || s == avoid);
+        return s;
+}
+
+static bool is_ours(const struct mmp_sm *sm, const struct mmp_block *b)
+{
+        if (strcmp(b->nodename, sm->nodename) != 0)
+                return false;
+        return b->seq == sm->seq_attempt || (sm->seq_good && b->seq == sm->seq_good);
+}
+
+/* Decode what a read returned; keeps a copy as the base for the next write. */
+static int take_block(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_block *b)
+{
+        int r;
+
+        if (!ev->data || ev->len < sm->blen)
+                return -ENODATA;
+        r = mmp_block_decode(&sm->sb, ev->data, sm->blen, b);
+        if (r == 0 || r == -EUCLEAN || r == -EBADMSG) {
+                sm->have_holder = true;
+                sm->holder = *b;
+        }
+        if (r == 0)
+                memcpy(sm->image, ev->data, sm->blen);
+        return r;
+}
+
+static int seq_refusal(const struct mmp_block *b)
+{
+        switch (mmp_seq_classify(b->seq)) {
+        case MMP_SEQ_CLASS_FSCK:    return -EINPROGRESS;
+        case MMP_SEQ_CLASS_INVALID: return -EPROTO;
+        default:                    return 0;
+        }
+}
+
+static void record_good(struct mmp_sm *sm)
+{
+        sm->seq_good = sm->seq_attempt;
+        sm->ci_good = sm->ci_attempt;
+        sm->last_good = sm->write_submitted;
+        sm->failures = 0;
+        mmp_deadlines(sm->last_good, sm->upd, sm->ci_good, sm->margin_cfg, &sm->dl);
+        sm->period = mmp_heartbeat_period(sm->upd, sm->ci_good, sm->margin_cfg);
+        sm->next_hb = sm->last_good + sm->period;
+}
+
+static int hb_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        mmp_usec_t slowest = sm->write_usec > sm->prev_write_usec ? sm->write_usec : sm->prev_write_usec;
+
+        return act_write(sm, ev, MMP_PHASE_HB_WRITE, next_seq(sm->seq_attempt),
+                         mmp_check_interval_to_write(sm->upd, slowest), a);
+}
+
+static int release_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        sm->state = MMP_STATE_RELEASING;
+        return act_write(sm, ev, MMP_PHASE_RELEASE_WRITE, MMP_SEQ_CLEAN,
+                         sm->ci_good ? sm->ci_good : sm->ci_attempt, a);
+}
+
+/* A release asked while I/O was outstanding, picked up at its completion. */
+static int do_release(struct mmp_sm *sm, struct mmp_action *a)
+{
+        sm->release_pending = false;
+        if (!sm->written)
+                return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
+        sm->state = MMP_STATE_RELEASING;
+        return act_read(sm, MMP_PHASE_RELEASE_CHECK, a);
+}
+
+/* ---- event handlers ----------------------------------------------------- */
+
+static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        struct mmp_block b;
+        int r = take_block(sm, ev, &b);
+        const struct mmp_block *seen = sm->have_holder && r != -ENODATA ? &b : NULL;
+
+        sm->io_busy = false;
+        if (sm->release_pending && sm->phase != MMP_PHASE_RELEASE_CHECK)
+                return do_release(sm, a);
+
+        switch (sm->phase) {
+        case MMP_PHASE_READ:
+                if (r < 0)
+                        return claim_fail(sm, r, seen, a);
+                if ((r = seq_refusal(&b)) < 0)
+                        return claim_fail(sm, r, &b, a);
+                sm->seq_seen = b.seq;
+                sm->ci_seen = b.check_interval;
+                if (mmp_seq_classify(b.seq) == MMP_SEQ_CLASS_CLEAN)
+                        goto claim_write;
+                /* Someone may be heartbeating: watch for a full W. */
+                set_holder(sm, &b, a);
+                sm->phase = MMP_PHASE_WAIT_ACTIVE;
+                sm->wait_until = ev->now + mmp_wait_seconds(sm->upd, b.check_interval) * MMP_USEC_PER_SEC;
+                a->type = MMP_ACT_WAIT;
+                return 0;
+
+        case MMP_PHASE_REREAD:
+                if (r < 0)
+                        return claim_fail(sm, r, seen, a);
+                if ((r = seq_refusal(&b)) < 0)
+                        return claim_fail(sm, r, &b, a);
+                if (b.seq != sm->seq_seen)
+                        return claim_fail(sm, -EBUSY, &b, a);
+        claim_write:
+                return act_write(sm, ev, MMP_PHASE_WRITE_SEQ, fresh_seq(sm, sm->seq_seen),
+                                 mmp_check_interval_to_write(sm->upd, 0), a);
+
+        case MMP_PHASE_VERIFY:
+                if (r < 0)
+                        return claim_fail(sm, r, seen, a);
+                if (!is_ours(sm, &b))
+                        return claim_fail(sm, -EBUSY, &b, a);
+                return hb_write(sm, ev, a);
+
+        case MMP_PHASE_HB_CHECK:
+                /* The completion may be handled before an overdue timer
+                 * (after SIGSTOP, say): never write past the deadline. */
+                if (sm->last_good && ev->now >= sm->dl.fence_at)
+                        return lost(sm, -ETIMEDOUT, NULL, a);
+                if (r < 0)
+                        return sm->state == MMP_STATE_CLAIMING ? claim_fail(sm, r, seen, a) : lost(sm, r, seen, a);
+                if (!is_ours(sm, &b))
+                        return sm->state == MMP_STATE_CLAIMING ? claim_fail(sm, -EBUSY, &b, a) : lost(sm, -EBUSY, &b, a);
+                return hb_write(sm, ev, a);
+
+        case MMP_PHASE_HB_VERIFY:
+                if (r == 0 && b.seq == sm->seq_attempt && is_ours(sm, &b)) {
+                        if (sm->state == MMP_STATE_CLAIMING) {
+                                record_good(sm);
+                                sm->phase = MMP_PHASE_HB_IDLE;
+                                sm->state = MMP_STATE_HELD;
+                                sm->was_held = true;
+                                sm->resuming = false;
+                                a->type = MMP_ACT_CLAIMED;
+                                return 0;
+                        }
+                        /* Slow device: the next beat is already due.  This
+                         * read just proved the block ours, so it serves as the
+                         * check read too (no window for an unseen write). */
+                        if (ev->now >= sm->next_hb && ev->now < sm->dl.fence_at)
+                                return hb_write(sm, ev, a);
+                        sm->phase = MMP_PHASE_HB_IDLE;
+                        return act_none(sm, a);
+                }
+                if (r == 0)
+                        r = -EBUSY;
+                return sm->state == MMP_STATE_CLAIMING ? claim_fail(sm, r, seen, a) : lost(sm, r, seen, a);
+
+        case MMP_PHASE_RELEASE_CHECK:
+                sm->release_pending = false;
+                if (r == 0 && is_ours(sm, &b))
+                        return release_write(sm, ev, a);
+                if (r == 0)
+                        r = -EBUSY;
+                /* Never write over someone else.  If we held it, it was lost. */
+                if (sm->was_held)
+                        return lost(sm, r, seen, a);
+                return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, seen, a);
+
+        default:
+                return -EINVAL;
+        }
+}
+
+static int on_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        sm->io_busy = false;
+        sm->prev_write_usec = sm->write_usec;
+        sm->write_usec = ev->now >= sm->write_submitted ? ev->now - sm->write_submitted : 0;
+
+        if (sm->phase == MMP_PHASE_RELEASE_WRITE)
+                return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
+        if (sm->release_pending)
+                return do_release(sm, a);
+
+        switch (sm->phase) {
+        case MMP_PHASE_WRITE_SEQ: {
+                /* ALWAYS wait, also after CLEAN, and long enough for both the
+                 * peer that read the old block and one that read ours. */
+                unsigned w1 = mmp_wait_seconds(sm->upd, sm->ci_seen);
+                unsigned w2 = mmp_wait_seconds(sm->upd, sm->ci_attempt);
+
+                sm->phase = MMP_PHASE_WAIT_CLAIM;
+                sm->wait_until = ev->now + (mmp_usec_t) (w1 > w2 ? w1 : w2) * MMP_USEC_PER_SEC;
+                a->type = MMP_ACT_WAIT;
+                return 0;
+        }
+        case MMP_PHASE_HB_WRITE:
+                /* A completed O_DIRECT write is what peers read: it moves the
+                 * deadline now.  The verify read that follows detects a
+                 * takeover (or a device that drops writes) and makes it LOST. */
+                if (sm->state == MMP_STATE_HELD)
+                        record_good(sm);
+                return act_read(sm, MMP_PHASE_HB_VERIFY, a);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int on_io_error(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        int err = ev->error < 0 ? ev->error : -EIO;
+
+        sm->io_busy = false;
+        sm->last_error = err;
+        switch (sm->state) {
+        case MMP_STATE_CLAIMING:
+                if (sm->release_pending)
+                        return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, err, NULL, a);
+                return claim_fail(sm, err, NULL, a);
+        case MMP_STATE_RELEASING:
+                /* CLEAN not written: peers will simply wait W. */
+                return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, err, NULL, a);
+        case MMP_STATE_HELD:
+                if (sm->release_pending)
+                        return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, err, NULL, a);
+                /* Retry soon; the fence deadline decides when it is lost. */
+                sm->failures++;
+                sm->phase = MMP_PHASE_HB_IDLE;
+                sm->next_hb = ev->now + (sm->period < MMP_USEC_PER_SEC ? sm->period : MMP_USEC_PER_SEC);
+                return act_none(sm, a);
+        default:
+                return -EINVAL;
+        }
+}
+
+static int on_timer(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        bool deadline_known = sm->state == MMP_STATE_HELD || (sm->resuming && sm->last_good);
+
+        /* Past the fence deadline nothing can be trusted, whatever happened
+         * meanwhile (SIGSTOP, VM pause, hung I/O): we are LOST. */
+        if (deadline_known && ev->now >= sm->dl.fence_at)
+                return lost(sm, -ETIMEDOUT, NULL, a);
+
+        switch (sm->state) {
+        case MMP_STATE_CLAIMING:
+                if (sm->io_busy || ev->now < sm->wait_until)
+                        return act_none(sm, a);
+                if (sm->phase == MMP_PHASE_WAIT_ACTIVE)
+                        return act_read(sm, MMP_PHASE_REREAD, a);
+                if (sm->phase == MMP_PHASE_WAIT_CLAIM)
+                        return act_read(sm, MMP_PHASE_VERIFY, a);
+                return act_none(sm, a);
+        case MMP_STATE_HELD:
+                if (sm->io_busy || ev->now < sm->next_hb)
+                        return act_none(sm, a);
+                return act_read(sm, MMP_PHASE_HB_CHECK, a);
+        default:
+                return act_none(sm, a);
+        }
+}
+
+static int on_release(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        switch (sm->state) {
+        case MMP_STATE_CLAIMING:
+        case MMP_STATE_HELD:
+                if (sm->io_busy) {
+                        sm->release_pending = true;
+                        return act_none(sm, a);
+                }
+                return do_release(sm, a);
+        case MMP_STATE_RELEASING:
+                return act_none(sm, a);
+        default:
+                /* Nothing held: nothing to write, and a LOST volume is never written. */
+                return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
+        }
+}
+
+int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        int r = -EINVAL;
+
+        memset(a, 0, sizeof(*a));
+        switch (ev->type) {
+        case MMP_EV_CLAIM:
+        case MMP_EV_RESUME:
+                if (sm->state != MMP_STATE_IDLE && sm->state != MMP_STATE_RELEASED &&
+                    sm->state != MMP_STATE_REFUSED)
+                        break;
+                sm->state = MMP_STATE_CLAIMING;
+                sm->written = sm->was_held = sm->release_pending = false;
+                sm->seq_good = sm->seq_attempt = 0;
+                sm->last_good = 0;
+                sm->failures = 0;
+                memset(&sm->dl, 0, sizeof(sm->dl));
+                sm->have_holder = false;
+                sm->last_error = 0;
+                sm->resuming = ev->type == MMP_EV_RESUME;
+                if (!sm->resuming) {
+                        r = act_read(sm, MMP_PHASE_READ, a);
+                        break;
+                }
+                /* Taking over from a previous mmpd: our seq must still be on
+                 * disk; check it, then heartbeat at once (no claim wait). */
+                sm->seq_good = sm->seq_attempt = ev->seq;
+                sm->ci_good = sm->ci_attempt = ev->check_interval;
+                sm->written = true;
+                if (ev->last_good) {
+                        /* CLOCK_BOOTTIME is system-wide: the old process's
+                         * deadline still holds for us. */
+                        sm->last_good = ev->last_good;
+                        mmp_deadlines(sm->last_good, sm->upd, sm->ci_good, sm->margin_cfg, &sm->dl);
+                        if (ev->now >= sm->dl.fence_at) {
+                                r = lost(sm, -ETIMEDOUT, NULL, a);
+                                break;
+                        }
+                }
+                r = act_read(sm, MMP_PHASE_HB_CHECK, a);
+                break;
+        case MMP_EV_RELEASE:
+                r = on_release(sm, ev, a);
+                break;
+        case MMP_EV_READ_DONE:
+                if (sm->io_busy)
+                        r = on_read(sm, ev, a);
+                break;
+        case MMP_EV_WRITE_DONE:
+                if (sm->io_busy)
+                        r = on_write(sm, ev, a);
+                break;
+        case MMP_EV_IO_ERROR:
+                if (sm->io_busy)
+                        r = on_io_error(sm, ev, a);
+                break;
+        case MMP_EV_TIMER:
+                r = on_timer(sm, ev, a);
+                break;
+        }
+        if (r < 0)
+                a->type = MMP_ACT_NONE;
+        a->wake_at = wake_time(sm);
+        return r;
+}
+
+void mmp_sm_status(const struct mmp_sm *sm, struct mmp_sm_status *ret)
+{
+        memset(ret, 0, sizeof(*ret));
+        ret->state = sm->state;
+        ret->phase = sm->phase;
+        ret->seq = sm->seq_good;
+        ret->check_interval = sm->ci_good;
+        ret->update_interval = sm->upd;
+        ret->last_good = sm->last_good;
+        ret->next_heartbeat = sm->state == MMP_STATE_HELD ? sm->next_hb : 0;
+        ret->write_usec = sm->write_usec;
+        if (sm->last_good)
+                ret->deadlines = sm->dl;
+        ret->failures = sm->failures;
+        ret->last_error = sm->last_error;
+        ret->have_holder = sm->have_holder;
+        if (sm->have_holder)
+                ret->holder = sm->holder;
+}
+
+const char *mmp_state_name(enum mmp_state s)
+{
+        static const char *const names[] = {
+                [MMP_STATE_IDLE] = "idle",           [MMP_STATE_CLAIMING] = "claiming",
+                [MMP_STATE_HELD] = "held",           [MMP_STATE_RELEASING] = "releasing",
+                [MMP_STATE_RELEASED] = "released",   [MMP_STATE_REFUSED] = "refused",
+                [MMP_STATE_LOST] = "lost",
+        };
+        return (unsigned) s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
+}
+
+const char *mmp_phase_name(enum mmp_phase p)
+{
+        static const char *const names[] = {
+                [MMP_PHASE_NONE] = "none",
+                [MMP_PHASE_READ] = "reading",
+                [MMP_PHASE_WAIT_ACTIVE] = "waiting-active",
+                [MMP_PHASE_REREAD] = "rereading",
+                [MMP_PHASE_WRITE_SEQ] = "writing-seq",
+                [MMP_PHASE_WAIT_CLAIM] = "waiting-claim",
+                [MMP_PHASE_VERIFY] = "verifying",
+                [MMP_PHASE_HB_CHECK] = "heartbeat-check",
+                [MMP_PHASE_HB_WRITE] = "heartbeat-write",
+                [MMP_PHASE_HB_VERIFY] = "heartbeat-verify",
+                [MMP_PHASE_HB_IDLE] = "idle",
+                [MMP_PHASE_RELEASE_CHECK] = "release-check",
+                [MMP_PHASE_RELEASE_WRITE] = "release-write",
+        };
+        return (unsigned) p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
+}
+
+const char *mmp_action_name(enum mmp_action_type t)
+{
+        static const char *const names[] = {
+                [MMP_ACT_NONE] = "none",       [MMP_ACT_READ] = "read",
+                [MMP_ACT_WRITE] = "write",     [MMP_ACT_WAIT] = "wait",
+                [MMP_ACT_CLAIMED] = "claimed", [MMP_ACT_REFUSED] = "refused",
+                [MMP_ACT_LOST] = "lost",       [MMP_ACT_RELEASED] = "released",
+        };
+        return (unsigned) t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
+}

@@ -21,8 +21,8 @@
  *   check read (still our last seq and node?  catches a one-shot rogue write
  *   that our next write would otherwise overwrite unseen), write seq+1,
  *   verify read into a separate buffer.  Anything not ours -> LOST.
- *   I/O errors are retried; when no write has been verified by the fence
- *   deadline (last good write + W - margin) -> LOST.
+ *   A completed write moves the fence deadline (last landed write + W -
+ *   margin); I/O errors are retried; no landed write by then -> LOST.
  *
  * Release: check read, then write CLEAN if (and only if) the block is ours.
  */
@@ -79,7 +79,10 @@ struct mmp_event {
         const void *data;
         size_t len;
         int error;
-        uint32_t seq;            /* MMP_EV_RESUME: last seq the old process wrote */
+        /* MMP_EV_RESUME: what the previous process recorded */
+        uint32_t seq;            /* last seq it wrote */
+        uint16_t check_interval; /* check_interval in that block */
+        mmp_usec_t last_good;    /* its last verified write (same clock); 0 = unknown */
 };
 
 enum mmp_action_type {
@@ -140,10 +143,10 @@ int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action
 struct mmp_sm_status {
         enum mmp_state state;
         enum mmp_phase phase;
-        uint32_t seq;                /* last seq verified on disk as ours */
-        uint32_t check_interval;     /* in the last verified block */
+        uint32_t seq;                /* last seq known on disk as ours */
+        uint32_t check_interval;     /* in that block */
         unsigned update_interval;
-        mmp_usec_t last_good;        /* submit time of the last verified write; 0 = never */
+        mmp_usec_t last_good;        /* submit time of the last landed write; 0 = never */
         mmp_usec_t next_heartbeat;
         mmp_usec_t write_usec;       /* duration of the last write */
         struct mmp_deadlines deadlines;  /* from last_good; zero when not held */

@@ -1,1 +1,14 @@
-# tests/unit
+# tests/unit: lib/ under cmocka, with fake clocks and fake disks.
+unit_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(EXT2FS_CFLAGS)
+unit_ldadd = lib/libmmp-core.la $(CMOCKA_LIBS) $(EXT2FS_LIBS)
+
+check_PROGRAMS += tests/unit/test-timing tests/unit/test-sm
+TESTS += tests/unit/test-timing tests/unit/test-sm
+
+tests_unit_test_timing_SOURCES = tests/unit/test-timing.c
+tests_unit_test_timing_CFLAGS = $(unit_cflags)
+tests_unit_test_timing_LDADD = $(unit_ldadd)
+
+tests_unit_test_sm_SOURCES = tests/unit/test-sm.c
+tests_unit_test_sm_CFLAGS = $(unit_cflags)
+tests_unit_test_sm_LDADD = $(unit_ldadd)

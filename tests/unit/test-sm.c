@@ -1,0 +1,818 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The claim / heartbeat / release state machine under a fake clock and a
+ * fake disk.  A tiny driver performs each action on an in-memory block,
+ * advancing the clock to wake_at; faults are injected per test.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mmp-sm.h"
+
+#define S(x) ((mmp_usec_t) (x) * MMP_USEC_PER_SEC)
+#define BS 4096
+
+struct world {
+        struct mmp_sb sb;
+        uint8_t disk[BS];
+        struct mmp_sm *sm;
+        mmp_usec_t now;
+        uint64_t wall;
+        struct mmp_action act;
+        unsigned reads, writes;
+        /* faults */
+        int fail_read, fail_write;     /* errno to return, 0 = none */
+        int fail_count;                /* how many to fail; -1 forever */
+        mmp_usec_t io_latency;         /* added to now on each completion */
+        bool hang;                     /* the next I/O never completes */
+        uint32_t rng;
+};
+
+static uint32_t fixed_rng(void *userdata)
+{
+        struct world *w = userdata;
+
+        /* deterministic but varied; includes an out-of-range value first */
+        w->rng = w->rng * 1103515245u + 12345u;
+        return w->rng == 0 ? MMP_SEQ_FSCK : (w->rng % 0x10000u) + 1000u;
+}
+
+static void disk_set(struct world *w, uint32_t seq, const char *node, const char *dev, uint16_t ci)
+{
+        struct mmp_block b = { .seq = seq, .check_interval = ci, .time = 1 };
+
+        snprintf(b.nodename, sizeof(b.nodename), "%s", node);
+        snprintf(b.bdevname, sizeof(b.bdevname), "%s", dev);
+        assert_int_equal(mmp_block_encode(&w->sb, &b, w->disk, BS), 0);
+}
+
+static struct mmp_block disk_get(struct world *w)
+{
+        struct mmp_block b;
+
+        assert_int_equal(mmp_block_decode(&w->sb, w->disk, BS, &b), 0);
+        return b;
+}
+
+static struct world *world_new(unsigned upd, bool csum)
+{
+        struct world *w = calloc(1, sizeof(*w));
+        struct mmp_sm_config cfg = {
+                .nodename = "node-a",
+                .bdevname = "sdb",
+                .random_u32 = fixed_rng,
+        };
+
+        w->sb.block_size = BS;
+        w->sb.blocks_count = 1000;
+        w->sb.mmp_block = 100;
+        w->sb.update_interval = upd;
+        w->sb.metadata_csum = csum;
+        w->sb.csum_seed = 0x12345678;
+        w->now = S(1000);
+        w->wall = 1700000000;
+        w->rng = 7;
+        memset(w->disk, 0xA5, BS);      /* the tail must survive our writes */
+        disk_set(w, MMP_SEQ_CLEAN, "old", "old", 5);
+        cfg.sb = w->sb;
+        cfg.userdata = w;
+        assert_int_equal(mmp_sm_new(&cfg, &w->sm), 0);
+        return w;
+}
+
+static void world_free(struct world *w)
+{
+        mmp_sm_free(w->sm);
+        free(w);
+}
+
+static void step(struct world *w, enum mmp_event_type type, int error)
+{
+        struct mmp_event ev = { .type = type, .now = w->now, .wall = w->wall, .error = error };
+
+        if (type == MMP_EV_READ_DONE) {
+                ev.data = w->disk;
+                ev.len = BS;
+        }
+        mmp_sm_step(w->sm, &ev, &w->act);
+}
+
+static bool take_fault(struct world *w, int err)
+{
+        if (!err || w->fail_count == 0)
+                return false;
+        if (w->fail_count > 0)
+                w->fail_count--;
+        return true;
+}
+
+/* Perform I/O actions until the machine asks for time to pass or ends;
+ * at most 3 per call, since on a slow device heartbeats run back to back. */
+static void perform(struct world *w)
+{
+        for (int n = 0; n < 3; n++) {
+                if (w->act.type == MMP_ACT_READ) {
+                        assert_int_equal(w->act.offset, 100 * BS);
+                        if (w->hang) {
+                                w->hang = false;
+                                return;
+                        }
+                        w->reads++;
+                        w->now += w->io_latency;
+                        if (take_fault(w, w->fail_read))
+                                step(w, MMP_EV_IO_ERROR, -w->fail_read);
+                        else
+                                step(w, MMP_EV_READ_DONE, 0);
+                } else if (w->act.type == MMP_ACT_WRITE) {
+                        assert_int_equal(w->act.len, BS);
+                        if (w->hang) {
+                                w->hang = false;
+                                return;
+                        }
+                        w->writes++;
+                        w->now += w->io_latency;
+                        if (take_fault(w, w->fail_write)) {
+                                step(w, MMP_EV_IO_ERROR, -w->fail_write);
+                        } else {
+                                memcpy(w->disk, w->act.data, BS);
+                                step(w, MMP_EV_WRITE_DONE, 0);
+                        }
+                } else {
+                        return;
+                }
+        }
+}
+
+/* Deliver the timer at wake_at (or @at when earlier), then perform I/O. */
+static void tick(struct world *w)
+{
+        if (w->act.type == MMP_ACT_READ || w->act.type == MMP_ACT_WRITE) {
+                perform(w);
+                return;
+        }
+        assert_true(w->act.wake_at != MMP_USEC_INFINITY);
+        if (w->act.wake_at > w->now)
+                w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);
+        perform(w);
+}
+
+static void start(struct world *w, enum mmp_event_type type)
+{
+        step(w, type, 0);
+        perform(w);
+}
+
+/* Run timers until the action is one of the terminal/claim outcomes. */
+static void run_until(struct world *w, enum mmp_action_type want, mmp_usec_t limit)
+{
+        while (w->act.type != want) {
+                assert_true(w->now < limit);
+                assert_int_not_equal(w->act.type, MMP_ACT_REFUSED);
+                assert_int_not_equal(w->act.type, MMP_ACT_LOST);
+                tick(w);
+        }
+}
+
+static struct mmp_sm_status status(struct world *w)
+{
+        struct mmp_sm_status st;
+
+        mmp_sm_status(w->sm, &st);
+        return st;
+}
+
+static void claim_ok(struct world *w)
+{
+        start(w, MMP_EV_CLAIM);
+        run_until(w, MMP_ACT_CLAIMED, w->now + S(200));
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+}
+
+/* ---- claim ------------------------------------------------------------- */
+
+static void test_clean_still_waits(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t t0 = w->now, written_at;
+
+        start(w, MMP_EV_CLAIM);
+        /* CLEAN: no first wait, our seq is written at once ... */
+        assert_int_equal(w->writes, 1);
+        assert_int_equal(w->act.type, MMP_ACT_WAIT);
+        assert_string_equal(disk_get(w).nodename, "node-a");
+        assert_string_equal(disk_get(w).bdevname, "sdb");
+        assert_int_equal(disk_get(w).check_interval, 10);       /* max(2u, 5) */
+        written_at = w->now;
+        /* ... but we ALWAYS wait W = 21 s (c = 10) after it. */
+        assert_true(w->act.wake_at == written_at + S(21));
+        w->now = written_at + S(20);
+        step(w, MMP_EV_TIMER, 0);       /* early timer: nothing happens */
+        assert_int_equal(w->act.type, MMP_ACT_NONE);
+        assert_int_equal(w->reads, 1);
+        run_until(w, MMP_ACT_CLAIMED, t0 + S(30));
+        assert_true(w->now >= written_at + S(21));
+        /* first heartbeat already landed: seq+1 of the claim seq */
+        assert_int_equal(w->writes, 2);
+        assert_int_equal(disk_get(w).seq, status(w).seq);
+        assert_true(status(w).last_good >= written_at + S(21));
+        /* tail of the filesystem block untouched */
+        assert_int_equal(w->disk[2000], 0xA5);
+        assert_int_equal(w->disk[BS - 1], 0xA5);
+        world_free(w);
+}
+
+static void test_active_unchanged_claims_after_two_waits(void **state)
+{
+        struct world *w = world_new(5, false);
+        mmp_usec_t t0 = w->now;
+
+        disk_set(w, 42, "node-b", "sdc", 10);
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_WAIT);
+        assert_true(w->act.have_holder);
+        assert_string_equal(w->act.holder.nodename, "node-b");
+        assert_true(w->act.wake_at == t0 + S(21));
+        assert_int_equal(w->writes, 0);
+        run_until(w, MMP_ACT_CLAIMED, t0 + S(100));
+        assert_true(w->now >= t0 + S(42));
+        assert_string_equal(disk_get(w).nodename, "node-a");
+        world_free(w);
+}
+
+static void test_changed_during_first_wait_refused(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        disk_set(w, 42, "node-b", "sdc", 10);
+        start(w, MMP_EV_CLAIM);
+        disk_set(w, 43, "node-b", "sdc", 10);   /* node-b heartbeats */
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EBUSY);
+        assert_string_equal(w->act.holder.nodename, "node-b");
+        assert_string_equal(w->act.holder.bdevname, "sdc");
+        assert_int_equal(w->act.holder.seq, 43);
+        assert_int_equal(w->writes, 0);          /* never wrote */
+        assert_int_equal(status(w).state, MMP_STATE_REFUSED);
+        world_free(w);
+}
+
+static void test_changed_during_second_wait_refused(void **state)
+{
+        struct world *w = world_new(1, true);
+
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->writes, 1);
+        disk_set(w, 777, "node-b", "sdc", 5);    /* node-b raced us */
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EBUSY);
+        assert_string_equal(w->act.holder.nodename, "node-b");
+        assert_int_equal(w->writes, 1);          /* did not write again */
+        world_free(w);
+}
+
+static void test_same_seq_other_node_refused(void **state)
+{
+        struct world *w = world_new(1, false);
+
+        start(w, MMP_EV_CLAIM);
+        disk_set(w, disk_get(w).seq, "node-b", "sdc", 5);
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_string_equal(w->act.holder.nodename, "node-b");
+        world_free(w);
+}
+
+static void test_fsck_refused(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        disk_set(w, MMP_SEQ_FSCK, "fsckhost", "sdb", 5);
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EINPROGRESS);
+        assert_non_null(strstr(w->act.reason, "clear_mmp"));
+        assert_string_equal(w->act.holder.nodename, "fsckhost");
+        assert_int_equal(w->writes, 0);
+        world_free(w);
+}
+
+static void test_fsck_during_wait_refused(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        disk_set(w, 42, "node-b", "sdc", 10);
+        start(w, MMP_EV_CLAIM);
+        disk_set(w, MMP_SEQ_FSCK, "node-b", "sdc", 10);
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EINPROGRESS);
+        world_free(w);
+}
+
+static void test_invalid_seq_refused(void **state)
+{
+        struct world *w = world_new(5, false);
+
+        disk_set(w, MMP_SEQ_FSCK + 5, "x", "y", 5);
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EPROTO);
+        assert_int_equal(w->writes, 0);
+        world_free(w);
+}
+
+static void test_corrupt_block_refused(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        w->disk[0] ^= 0xFF;                      /* magic */
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EUCLEAN);
+        world_free(w);
+
+        w = world_new(5, true);
+        w->disk[0x20] ^= 0x01;                   /* inside nodename: csum breaks */
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EBADMSG);
+        assert_int_equal(w->writes, 0);
+        world_free(w);
+}
+
+static void test_claim_io_errors_refused(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        w->fail_read = EIO;
+        w->fail_count = 1;
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EIO);
+        world_free(w);
+
+        w = world_new(5, true);
+        w->fail_write = EIO;
+        w->fail_count = 1;
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EIO);
+        world_free(w);
+}
+
+static void test_claim_again_after_refusal(void **state)
+{
+        struct world *w = world_new(1, true);
+
+        disk_set(w, MMP_SEQ_FSCK, "fsckhost", "sdb", 5);
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        disk_set(w, MMP_SEQ_CLEAN, "fsckhost", "sdb", 5);
+        claim_ok(w);
+        world_free(w);
+}
+
+/* ---- heartbeat ----------------------------------------------------------- */
+
+static void test_heartbeat_advances(void **state)
+{
+        struct world *w = world_new(5, true);
+        uint32_t last;
+        mmp_usec_t prev_good;
+
+        claim_ok(w);
+        last = disk_get(w).seq;
+        prev_good = status(w).last_good;
+        for (int i = 0; i < 12; i++) {
+                tick(w);
+                assert_int_equal(w->act.type, MMP_ACT_NONE);
+                assert_int_equal(disk_get(w).seq, last + 1);
+                assert_int_equal(status(w).seq, last + 1);
+                /* one heartbeat per update interval, no drift */
+                assert_true(status(w).last_good - prev_good == S(5));
+                last++;
+                prev_good = status(w).last_good;
+        }
+        /* check + write + verify per heartbeat */
+        assert_true(status(w).deadlines.fence_at == prev_good + S(21) - S(5));
+        assert_true(status(w).deadlines.peer_use_at == prev_good + S(42));
+        world_free(w);
+}
+
+static void test_rogue_write_lost_within_one_interval(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t rogue_at;
+
+        claim_ok(w);
+        tick(w);
+        w->now += S(2);
+        rogue_at = w->now;
+        /* one-shot rogue write: our next write would hide it without the check read */
+        disk_set(w, 5555, "node-b", "sdc", 10);
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -EBUSY);
+        assert_string_equal(w->act.holder.nodename, "node-b");
+        assert_int_equal(w->act.holder.seq, 5555);
+        assert_true(w->now - rogue_at <= S(5));
+        assert_int_equal(disk_get(w).seq, 5555); /* we did not overwrite it */
+        assert_int_equal(status(w).state, MMP_STATE_LOST);
+        /* a lost volume is never written again, not even by release */
+        unsigned writes = w->writes;
+        start(w, MMP_EV_RELEASE);
+        assert_int_equal(w->writes, writes);
+        assert_int_equal(disk_get(w).seq, 5555);
+        world_free(w);
+}
+
+static void test_write_error_lost_at_fence_deadline(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t good, fence;
+
+        claim_ok(w);
+        good = status(w).last_good;
+        fence = status(w).deadlines.fence_at;
+        assert_true(fence == good + S(16));
+        w->fail_write = EIO;
+        w->fail_count = -1;
+        while (w->act.type != MMP_ACT_LOST) {
+                assert_true(w->now <= fence);
+                assert_int_equal(status(w).state, MMP_STATE_HELD);
+                tick(w);
+        }
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        assert_true(w->now == fence);
+        assert_true(status(w).failures >= 3);    /* retried, not given up early */
+        world_free(w);
+}
+
+static void test_read_error_lost_at_fence_deadline(void **state)
+{
+        struct world *w = world_new(5, false);
+        mmp_usec_t fence;
+
+        claim_ok(w);
+        fence = status(w).deadlines.fence_at;
+        w->fail_read = EIO;
+        w->fail_count = -1;
+        while (w->act.type != MMP_ACT_LOST)
+                tick(w);
+        assert_true(w->now == fence);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        world_free(w);
+}
+
+static void test_transient_error_recovers(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        claim_ok(w);
+        w->fail_write = EIO;
+        w->fail_count = 2;
+        for (int i = 0; i < 6; i++)
+                tick(w);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        assert_int_equal(status(w).failures, 0);
+        assert_int_equal(disk_get(w).seq, status(w).seq);
+        world_free(w);
+}
+
+static void test_hung_io_lost_at_deadline(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t fence;
+
+        claim_ok(w);
+        fence = status(w).deadlines.fence_at;
+        w->hang = true;
+        tick(w);                                 /* check read issued, never completes */
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        assert_true(w->act.wake_at == fence);    /* armed while the I/O hangs */
+        w->now = fence - 1;
+        step(w, MMP_EV_TIMER, 0);               /* not yet */
+        assert_int_equal(w->act.type, MMP_ACT_NONE);
+        w->now = fence;
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        /* the late completion is ignored */
+        step(w, MMP_EV_READ_DONE, 0);
+        assert_int_equal(w->act.type, MMP_ACT_NONE);
+        assert_int_equal(status(w).state, MMP_STATE_LOST);
+        world_free(w);
+}
+
+static void test_timed_out_write_that_landed_is_ours(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_IO_ERROR, .error = -ETIMEDOUT };
+
+        claim_ok(w);
+        /* The write lands but is reported late as a timeout: next cycle's
+         * check must still recognise the seq as ours. */
+        w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);
+        step(w, MMP_EV_READ_DONE, 0);
+        assert_int_equal(w->act.type, MMP_ACT_WRITE);
+        memcpy(w->disk, w->act.data, BS);
+        ev.now = w->now;
+        mmp_sm_step(w->sm, &ev, &w->act);
+        assert_int_equal(w->act.type, MMP_ACT_NONE);
+        tick(w);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        assert_int_equal(status(w).failures, 0);
+        world_free(w);
+}
+
+static void test_slow_writes_raise_check_interval(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t good;
+
+        claim_ok(w);
+        w->io_latency = S(8) / 2;                /* 4 s per I/O */
+        tick(w);
+        tick(w);
+        good = status(w).last_good;
+        /* 2 x 4 s = 8 < 10 floor; now 7 s per I/O, longer than the
+         * update interval: check_interval rises and the hold survives. */
+        w->io_latency = S(7);
+        for (int i = 0; i < 10; i++)
+                tick(w);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        assert_int_equal(disk_get(w).check_interval, 14);
+        assert_true(status(w).deadlines.wait_s == 29);       /* 2 x 14 + 1 */
+        assert_true(status(w).last_good > good);
+        /* and falls back once the device is fast again */
+        w->io_latency = 0;
+        for (int i = 0; i < 4; i++)
+                tick(w);
+        assert_int_equal(disk_get(w).check_interval, 10);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        world_free(w);
+}
+
+static void test_short_stop_no_fence_long_stop_fences(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t fence;
+
+        claim_ok(w);
+        fence = status(w).deadlines.fence_at;
+        /* stopped for 8 s: timer delivered late, still before the deadline */
+        w->now = status(w).next_heartbeat + S(8);
+        assert_true(w->now < fence);
+        step(w, MMP_EV_TIMER, 0);
+        perform(w);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+
+        /* stopped past the deadline: LOST without writing anything */
+        fence = status(w).deadlines.fence_at;
+        unsigned writes = w->writes;
+        w->now = fence + S(1);
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        assert_int_equal(w->writes, writes);
+        world_free(w);
+}
+
+static void test_completion_after_deadline_never_writes(void **state)
+{
+        struct world *w = world_new(5, true);
+        unsigned writes;
+
+        claim_ok(w);
+        w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);               /* check read issued */
+        writes = w->writes;
+        w->now = status(w).deadlines.fence_at;  /* completion handled late */
+        step(w, MMP_EV_READ_DONE, 0);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->writes, writes);
+        world_free(w);
+}
+
+static void test_seq_wraps_below_max(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_RESUME, .seq = MMP_SEQ_MAX - 1, .check_interval = 10 };
+
+        disk_set(w, MMP_SEQ_MAX - 1, "node-a", "sdb", 10);
+        ev.now = w->now;
+        mmp_sm_step(w->sm, &ev, &w->act);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_CLAIMED);
+        assert_int_equal(disk_get(w).seq, MMP_SEQ_MAX);
+        tick(w);
+        assert_int_equal(disk_get(w).seq, 1);
+        tick(w);
+        assert_int_equal(disk_get(w).seq, 2);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        world_free(w);
+}
+
+/* ---- resume ------------------------------------------------------------- */
+
+static void test_resume_no_wait(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_RESUME, .seq = 300, .check_interval = 10 };
+        mmp_usec_t t0 = w->now;
+
+        disk_set(w, 300, "node-a", "sdb", 10);
+        ev.now = w->now;
+        ev.last_good = w->now - S(3);
+        mmp_sm_step(w->sm, &ev, &w->act);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_CLAIMED);
+        assert_true(w->now == t0);               /* no claim wait at all */
+        assert_int_equal(disk_get(w).seq, 301);
+        world_free(w);
+}
+
+static void test_resume_other_holder_lost(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_RESUME, .seq = 300, .check_interval = 10 };
+
+        disk_set(w, 9000, "node-b", "sdc", 10);
+        ev.now = w->now;
+        mmp_sm_step(w->sm, &ev, &w->act);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -EBUSY);
+        assert_string_equal(w->act.holder.nodename, "node-b");
+        assert_int_equal(w->writes, 0);
+        world_free(w);
+}
+
+static void test_resume_past_deadline_lost(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_RESUME, .seq = 300, .check_interval = 10 };
+
+        disk_set(w, 300, "node-a", "sdb", 10);
+        ev.now = w->now;
+        ev.last_good = w->now - S(17);          /* fence at +16 */
+        mmp_sm_step(w->sm, &ev, &w->act);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        assert_int_equal(w->reads + w->writes, 0);
+        world_free(w);
+}
+
+/* ---- release ------------------------------------------------------------ */
+
+static void test_release_writes_clean(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        claim_ok(w);
+        start(w, MMP_EV_RELEASE);
+        assert_int_equal(w->act.type, MMP_ACT_RELEASED);
+        assert_int_equal(w->act.error, 0);
+        assert_int_equal(disk_get(w).seq, MMP_SEQ_CLEAN);
+        assert_string_equal(disk_get(w).nodename, "node-a");
+        assert_int_equal(status(w).state, MMP_STATE_RELEASED);
+        assert_true(w->act.wake_at == MMP_USEC_INFINITY);
+        world_free(w);
+}
+
+static void test_release_not_ours_never_writes(void **state)
+{
+        struct world *w = world_new(5, true);
+        unsigned writes;
+
+        claim_ok(w);
+        disk_set(w, 4242, "node-b", "sdc", 10);
+        writes = w->writes;
+        start(w, MMP_EV_RELEASE);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->writes, writes);
+        assert_int_equal(disk_get(w).seq, 4242);
+        world_free(w);
+}
+
+static void test_release_during_first_wait(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        disk_set(w, 42, "node-b", "sdc", 10);
+        start(w, MMP_EV_CLAIM);
+        start(w, MMP_EV_RELEASE);
+        assert_int_equal(w->act.type, MMP_ACT_RELEASED);
+        assert_int_equal(w->writes, 0);
+        assert_int_equal(disk_get(w).seq, 42);
+        world_free(w);
+}
+
+static void test_release_during_second_wait(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        start(w, MMP_EV_CLAIM);
+        assert_int_equal(w->act.type, MMP_ACT_WAIT);
+        start(w, MMP_EV_RELEASE);
+        assert_int_equal(w->act.type, MMP_ACT_RELEASED);
+        assert_int_equal(disk_get(w).seq, MMP_SEQ_CLEAN);
+        world_free(w);
+}
+
+static void test_release_while_io_in_flight(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        claim_ok(w);
+        w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_READ);  /* heartbeat check in flight */
+        step(w, MMP_EV_RELEASE, 0);
+        assert_int_equal(w->act.type, MMP_ACT_NONE);  /* deferred */
+        step(w, MMP_EV_READ_DONE, 0);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_RELEASED);
+        assert_int_equal(disk_get(w).seq, MMP_SEQ_CLEAN);
+        world_free(w);
+}
+
+static void test_release_write_error_reported(void **state)
+{
+        struct world *w = world_new(5, true);
+
+        claim_ok(w);
+        w->fail_write = EIO;
+        w->fail_count = 1;
+        start(w, MMP_EV_RELEASE);
+        assert_int_equal(w->act.type, MMP_ACT_RELEASED);
+        assert_int_equal(w->act.error, -EIO);
+        assert_int_equal(status(w).state, MMP_STATE_RELEASED);
+        world_free(w);
+}
+
+static void test_bad_events_rejected(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_WRITE_DONE, .now = w->now };
+
+        assert_int_equal(mmp_sm_step(w->sm, &ev, &w->act), -EINVAL);
+        assert_int_equal(w->act.type, MMP_ACT_NONE);
+        claim_ok(w);
+        ev.type = MMP_EV_CLAIM;
+        assert_int_equal(mmp_sm_step(w->sm, &ev, &w->act), -EINVAL);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        world_free(w);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_clean_still_waits),
+                cmocka_unit_test(test_active_unchanged_claims_after_two_waits),
+                cmocka_unit_test(test_changed_during_first_wait_refused),
+                cmocka_unit_test(test_changed_during_second_wait_refused),
+                cmocka_unit_test(test_same_seq_other_node_refused),
+                cmocka_unit_test(test_fsck_refused),
+                cmocka_unit_test(test_fsck_during_wait_refused),
+                cmocka_unit_test(test_invalid_seq_refused),
+                cmocka_unit_test(test_corrupt_block_refused),
+                cmocka_unit_test(test_claim_io_errors_refused),
+                cmocka_unit_test(test_claim_again_after_refusal),
+                cmocka_unit_test(test_heartbeat_advances),
+                cmocka_unit_test(test_rogue_write_lost_within_one_interval),
+                cmocka_unit_test(test_write_error_lost_at_fence_deadline),
+                cmocka_unit_test(test_read_error_lost_at_fence_deadline),
+                cmocka_unit_test(test_transient_error_recovers),
+                cmocka_unit_test(test_hung_io_lost_at_deadline),
+                cmocka_unit_test(test_timed_out_write_that_landed_is_ours),
+                cmocka_unit_test(test_slow_writes_raise_check_interval),
+                cmocka_unit_test(test_short_stop_no_fence_long_stop_fences),
+                cmocka_unit_test(test_completion_after_deadline_never_writes),
+                cmocka_unit_test(test_seq_wraps_below_max),
+                cmocka_unit_test(test_resume_no_wait),
+                cmocka_unit_test(test_resume_other_holder_lost),
+                cmocka_unit_test(test_resume_past_deadline_lost),
+                cmocka_unit_test(test_release_writes_clean),
+                cmocka_unit_test(test_release_not_ours_never_writes),
+                cmocka_unit_test(test_release_during_first_wait),
+                cmocka_unit_test(test_release_during_second_wait),
+                cmocka_unit_test(test_release_while_io_in_flight),
+                cmocka_unit_test(test_release_write_error_reported),
+                cmocka_unit_test(test_bad_events_rejected),
+        };
+
+        return cmocka_run_group_tests_name("state machine", tests, NULL, NULL);
+}
