@@ -599,9 +599,10 @@ static char *conf_reader(char *str, int num, void *stream)
         str[len] = '\0';
 
         skip = 0;
-        if (p->line == 1 && strncmp(str, "\xEF\xBB\xBF", 3) == 0)
+        if (p->line == 1 && len >= 3 && memcmp(str, "\xEF\xBB\xBF", 3) == 0)
                 skip = 3;       /* UTF-8 byte order mark */
-        skip += strspn(str + skip, " \t");
+        while (str[skip] == ' ' || str[skip] == '\t')
+                skip++;
         memmove(str, str + skip, len - skip + 1);
 
         if (str[0] == '[') {
