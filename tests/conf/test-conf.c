@@ -50,12 +50,12 @@ static struct mmpd_conf *load_ok(const char *text)
         int r;
 
         r = mmpd_conf_load(path, true, &conf, &error);
+        unlink(path);   /* before any assert: a failure jumps out of here */
         if (r < 0)
                 fail_msg("unexpected error %d: %s", r, error ? error : "(no message)");
         assert_null(error);
         assert_non_null(conf);
         assert_string_equal(conf->path, path);
-        unlink(path);
         return conf;
 }
 
@@ -72,6 +72,7 @@ static void expect_error_len(const char *text, size_t len, unsigned line, const 
         int r;
 
         r = mmpd_conf_load(path, true, &conf, &error);
+        unlink(path);
         assert_int_equal(r, -EINVAL);
         assert_ptr_equal(conf, &sentinel);
         assert_non_null(error);
@@ -81,7 +82,6 @@ static void expect_error_len(const char *text, size_t len, unsigned line, const 
                 assert_string_equal(error, expected);
         else if (strncmp(error, expected, strlen(expected)) != 0)
                 fail_msg("'%s' does not start with '%s'", error, expected);
-        unlink(path);
 }
 
 static void expect_error(const char *text, unsigned line, const char *msg)
@@ -161,9 +161,12 @@ static void test_null_ret_error(void **state)
         _cleanup_free_ char *path = write_conf("[bogus]\n");
         struct mmpd_conf *conf = NULL;
 
-        assert_int_equal(mmpd_conf_load(path, true, &conf, NULL), -EINVAL);
-        assert_null(conf);
+        int r;
+
+        r = mmpd_conf_load(path, true, &conf, NULL);
         unlink(path);
+        assert_int_equal(r, -EINVAL);
+        assert_null(conf);
 }
 
 static void test_empty_file(void **state)
