@@ -410,6 +410,31 @@ static void test_heartbeat_advances(void **state)
         world_free(w);
 }
 
+static void test_spread_puts_beats_on_the_slot_grid(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_sm_config cfg = {
+                .sb = w->sb, .nodename = "node-a", .bdevname = "sdb",
+                .random_u32 = fixed_rng, .userdata = w,
+                .spread = true, .slot = S(3) + 250000,     /* 3.25 s into each period */
+        };
+        mmp_usec_t prev;
+
+        mmp_sm_free(w->sm);
+        assert_int_equal(mmp_sm_new(&cfg, &w->sm), 0);
+        claim_ok(w);
+        prev = status(w).last_good;
+        for (int i = 0; i < 6; i++) {
+                tick(w);
+                assert_int_equal(status(w).state, MMP_STATE_HELD);
+                /* on the grid, and never more than one period apart */
+                assert_true(status(w).last_good % S(5) == S(3) + 250000);
+                assert_true(status(w).last_good - prev <= S(5));
+                prev = status(w).last_good;
+        }
+        world_free(w);
+}
+
 static void test_rogue_write_lost_within_one_interval(void **state)
 {
         struct world *w = world_new(5, true);
@@ -792,6 +817,7 @@ int main(void)
                 cmocka_unit_test(test_claim_io_errors_refused),
                 cmocka_unit_test(test_claim_again_after_refusal),
                 cmocka_unit_test(test_heartbeat_advances),
+                cmocka_unit_test(test_spread_puts_beats_on_the_slot_grid),
                 cmocka_unit_test(test_rogue_write_lost_within_one_interval),
                 cmocka_unit_test(test_write_error_lost_at_fence_deadline),
                 cmocka_unit_test(test_read_error_lost_at_fence_deadline),
