@@ -349,7 +349,7 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
                 /* Someone may be heartbeating: watch for a full W. */
                 set_holder(sm, &b, a);
                 sm->phase = MMP_PHASE_WAIT_ACTIVE;
-                sm->wait_until = ev->now + mmp_wait_seconds(sm->upd, b.check_interval) * MMP_USEC_PER_SEC;
+                sm->wait_until = ev->now + mmp_claim_watch_usec(sm->upd, b.check_interval);
                 a->type = MMP_ACT_WAIT;
                 return 0;
 

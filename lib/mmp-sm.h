@@ -10,7 +10,8 @@
  *
  * Claim (never shortcut, see DESIGN §4):
  *   read; FSCK -> refuse; invalid seq / bad magic / bad csum -> refuse;
- *   ACTIVE -> wait W, re-read, changed -> refuse naming the holder;
+ *   ACTIVE -> wait W (+ slack, see mmp_claim_watch_usec), re-read,
+ *   changed -> refuse naming the holder;
  *   CLEAN skips that first wait only.  Write a fresh random seq with our node,
  *   device and check_interval; ALWAYS wait W (the kernel's zero wait after
  *   CLEAN lets two mounters both win); re-read: seq and node must be ours.
