@@ -1,1 +1,19 @@
-# tests/ondisk
+# tests/ondisk: the on-disk codec (cmocka, on real mkfs.ext4 bytes) and
+# 'mmpctl dump' against e2fsprogs as the oracle (TAP scripts).
+ondisk_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(EXT2FS_CFLAGS)
+ondisk_test_ldadd = lib/libmmp-core.la $(CMOCKA_LIBS) $(EXT2FS_LIBS)
+
+check_PROGRAMS += tests/ondisk/test-corrupt tests/ondisk/test-encode
+tests_ondisk_test_corrupt_SOURCES = tests/ondisk/test-corrupt.c \
+	tests/ondisk/fixture.c tests/ondisk/fixture.h
+tests_ondisk_test_corrupt_CFLAGS = $(ondisk_test_cflags)
+tests_ondisk_test_corrupt_LDADD = $(ondisk_test_ldadd)
+tests_ondisk_test_encode_SOURCES = tests/ondisk/test-encode.c \
+	tests/ondisk/fixture.c tests/ondisk/fixture.h
+tests_ondisk_test_encode_CFLAGS = $(ondisk_test_cflags)
+tests_ondisk_test_encode_LDADD = $(ondisk_test_ldadd)
+
+TESTS += tests/ondisk/test-corrupt tests/ondisk/test-encode
+
+# The shared TAP helper for shell tests (tests/lib/tap.sh).
+EXTRA_DIST += tests/lib/tap.sh
