@@ -11,7 +11,8 @@
  *   -ENODATA      buffer shorter than the structure (truncated read, empty file)
  *   -EMEDIUMTYPE  not an ext2/3/4 superblock (bad s_magic)
  *   -EOPNOTSUPP   ext4, but the mmp feature is off ("tune2fs -O mmp DEV")
- *   -ERANGE       s_mmp_block outside (s_first_data_block, blocks count)
+ *   -ERANGE       s_mmp_block outside (s_first_data_block, blocks count), or
+ *                 so large that its byte offset would not fit in off_t
  *   -EBADMSG      checksum mismatch (superblock or MMP block)
  *   -EUCLEAN      MMP block has a bad magic number
  *   -EINVAL       some other field is impossible (block size, csum type)

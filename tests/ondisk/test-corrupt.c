@@ -381,6 +381,34 @@ static void test_mmp_block_range(void **state)
         }
 }
 
+/*
+ * A superblock claiming an enormous filesystem (64bit s_blocks_count_hi) may
+ * put s_mmp_block "in range" yet so far out that block * block_size does not
+ * fit in 64 bits (or in off_t): the offset would wrap to a small number and
+ * point at the wrong block, maybe the superblock itself.
+ */
+static void test_mmp_offset_overflow(void **state)
+{
+        uint8_t buf[MMP_SB_SIZE];
+        struct mmp_sb sb;
+
+        assert_int_equal(fx_csum.block_size, 4096);
+        memcpy(buf, fx_csum.sb, sizeof(buf));
+        fixture_st32(buf, SB_OFF(s_blocks_count_hi), UINT32_MAX);
+        /* 2^52 blocks of 4 KiB = 2^64 bytes: wraps to the real MMP block's offset */
+        fixture_st64(buf, SB_OFF(s_mmp_block), (UINT64_C(1) << 52) + fx_csum.mmp_block);
+        fixture_sb_resum(buf);
+        assert_int_equal(mmp_sb_decode(buf, sizeof(buf), &sb), -ERANGE);
+        /* the last block whose end still fits in off_t is fine */
+        fixture_st64(buf, SB_OFF(s_mmp_block), (UINT64_C(1) << 51) - 1);
+        fixture_sb_resum(buf);
+        assert_int_equal(mmp_sb_decode(buf, sizeof(buf), &sb), 0);
+        assert_true(mmp_sb_mmp_offset(&sb) + sb.block_size - 1 <= (uint64_t) INT64_MAX);
+        fixture_st64(buf, SB_OFF(s_mmp_block), UINT64_C(1) << 51);
+        fixture_sb_resum(buf);
+        assert_int_equal(mmp_sb_decode(buf, sizeof(buf), &sb), -ERANGE);
+}
+
 static void test_sb_checksum(void **state)
 {
         uint8_t buf[MMP_SB_SIZE];
@@ -460,6 +488,7 @@ int main(void)
                 cmocka_unit_test(test_other_filesystems),
                 cmocka_unit_test(test_no_mmp_feature),
                 cmocka_unit_test(test_mmp_block_range),
+                cmocka_unit_test(test_mmp_offset_overflow),
                 cmocka_unit_test(test_sb_checksum),
                 cmocka_unit_test(test_bad_block_size),
                 cmocka_unit_test(test_strerror),
