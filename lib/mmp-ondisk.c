@@ -75,7 +75,8 @@ void mmp_name_set(char *dst, size_t field_len, const char *src)
 {
         size_t n = src ? strnlen(src, field_len) : 0;
 
-        memcpy(dst, src, n);
+        if (n)  /* memcpy(dst, NULL, 0) is undefined behaviour */
+                memcpy(dst, src, n);
         memset(dst + n, 0, field_len - n);
 }
 

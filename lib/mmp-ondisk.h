@@ -110,7 +110,8 @@ int mmp_block_encode(const struct mmp_sb *sb, const struct mmp_block *blk,
 /* Checksum of the first 0x3FC bytes of an MMP block, seeded per @sb. */
 uint32_t mmp_block_csum(const struct mmp_sb *sb, const void *buf);
 
-/* Fill a fixed-width name field from a C string (truncates, NUL-pads). */
+/* Fill a fixed-width name field from a C string (truncates, NUL-pads);
+ * a NULL @src clears the field. */
 void mmp_name_set(char *dst, size_t field_len, const char *src);
 
 /* Human sentence for an errno returned by this module; never NULL. */

@@ -151,6 +151,9 @@ static void test_name_set(void **state)
         assert_memory_equal(field, "01234567", 8);
         mmp_name_set(field, sizeof(field), "");
         assert_memory_equal(field, "\0\0\0\0\0\0\0\0", 8);
+        memset(field, 'x', sizeof(field));
+        mmp_name_set(field, sizeof(field), NULL);       /* NULL is accepted: an empty name */
+        assert_memory_equal(field, "\0\0\0\0\0\0\0\0", 8);
 }
 
 static void test_short_buffers(void **state)
