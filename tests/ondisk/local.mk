@@ -16,7 +16,12 @@ tests_ondisk_test_encode_LDADD = $(ondisk_test_ldadd)
 tests_ondisk_mmp_edit_SOURCES = tests/ondisk/mmp-edit.c
 tests_ondisk_mmp_edit_LDADD = lib/libmmp-core.la
 
-ondisk_scripts = tests/ondisk/golden.sh tests/ondisk/encode.sh
+ondisk_scripts = \
+	tests/ondisk/golden.sh \
+	tests/ondisk/encode.sh \
+	tests/ondisk/dump-errors.sh \
+	tests/ondisk/dump-blockdev.sh \
+	tests/ondisk/valgrind.sh
 dist_check_SCRIPTS += $(ondisk_scripts)
 TESTS += tests/ondisk/test-corrupt tests/ondisk/test-encode $(ondisk_scripts)
 
