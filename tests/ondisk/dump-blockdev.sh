@@ -7,6 +7,7 @@
 #     a stale MMP block in its page cache (a buffered dd shows the old
 #     sequence), mmpctl must show the sequence now on the medium
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/valgrind.sh"
 
 require_root
 require_cmd losetup mkfs.ext4 debugfs dumpe2fs jq
@@ -61,17 +62,7 @@ fi
 is "$("$MMPCTL" dump --json "$loop" | jq -r .sequence)" 43 "mmpctl reads around the page cache (O_DIRECT)"
 exec 3<&-
 
-if command -v valgrind >/dev/null 2>&1; then
-        valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible \
-                "$MMPCTL" dump "$loop" >/dev/null 2>"$tmp/vg.err"
-        rc=$?
-        [ $rc = 0 ] && ok "dump $loop: valgrind clean" ||
-                not_ok "dump $loop: valgrind clean" "exit $rc" "$(cat "$tmp/vg.err")"
-elif in_ci; then
-        not_ok "dump $loop: valgrind clean" "valgrind is not installed and CI=true"
-else
-        skip "dump $loop: valgrind clean" "valgrind not installed"
-fi
+valgrind_check "dump $loop" 0 "$MMPCTL" dump "$loop"
 
 losetup -d "$loop" && ok "detached $loop" || not_ok "detached $loop"
 loop=

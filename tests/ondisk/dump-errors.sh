@@ -3,9 +3,9 @@
 # 'mmpctl dump' on bad input: exit status and the exact message for each
 # error, corrupt MMP blocks shown with a warning (exit 1), names with
 # control bytes escaped, command-line usage.  Every bad input is also run
-# under valgrind (memory errors and leaks fail the test); without valgrind
-# those checks skip, except under CI=true where they fail.
+# under valgrind (tests/lib/valgrind.sh: memory errors and leaks fail).
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/lib/valgrind.sh"
 
 require_cmd mkfs.ext4 debugfs dumpe2fs jq
 
@@ -15,32 +15,6 @@ TZ=UTC
 export TZ
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mmp-dump-errors.XXXXXX") || bail_out "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
-
-VG=
-if command -v valgrind >/dev/null 2>&1; then
-        VG="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible"
-fi
-
-# valgrind_case DESC WANT_RC ARGS...: mmpctl ARGS under valgrind exits WANT_RC, not 99.
-valgrind_case() {
-        _d=$1 _want=$2
-        shift 2
-        if [ -z "$VG" ]; then
-                if in_ci; then
-                        not_ok "$_d: valgrind" "valgrind is not installed and CI=true"
-                else
-                        skip "$_d: valgrind" "valgrind not installed"
-                fi
-                return
-        fi
-        $VG "$MMPCTL" "$@" >/dev/null 2>"$tmp/vg.err"
-        _rc=$?
-        if [ "$_rc" = "$_want" ]; then
-                ok "$_d: valgrind clean"
-        else
-                not_ok "$_d: valgrind clean" "exit $_rc, want $_want" "$(cat "$tmp/vg.err")"
-        fi
-}
 
 # fails DESC WANT_RC WANT_STDERR FILE: 'mmpctl dump FILE' and 'mmpctl dump --json FILE'
 # print nothing on stdout, exactly WANT_STDERR on stderr, and exit WANT_RC.
@@ -52,7 +26,7 @@ fails() {
         _jrc=$?
         is "$_rc $_jrc|$(cat "$tmp/err")|$(cat "$tmp/jerr")|$_out$_jout" "$_want $_want|$_msg|$_msg|" \
                 "$_d: exit $_want, message"
-        valgrind_case "$_d" "$_want" dump "$_f"
+        valgrind_check "$_d" "$_want" "$MMPCTL" dump "$_f"
 }
 
 mkimg() {       # mkimg FILE FEATURES BLOCKSIZE
@@ -123,7 +97,7 @@ is "$(printf '%s\n' "$out" | sed -n 's/^magic: *//p')|$(printf '%s\n' "$out" | s
 json=$("$MMPCTL" dump --json "$f" 2>/dev/null)
 is "$?|$(printf '%s' "$json" | jq -r '"\(.magic) \(.sequence_class) \(.checksum_valid)"')" \
         "1|1482184792 clean false" "bad MMP magic: JSON still printed"
-valgrind_case "bad MMP magic" 1 dump --json "$f"
+valgrind_check "bad MMP magic" 1 "$MMPCTL" dump --json "$f"
 
 f=$tmp/badcsum.img
 cp "$tmp/good.img" "$f"
@@ -138,7 +112,7 @@ is "$(printf '%s\n' "$out" | sed -n 's/^node_name: *//p')|$(printf '%s\n' "$out"
         "$want|(INVALID: does not match the block)" "bad MMP checksum: fields shown, checksum marked invalid"
 is "$("$MMPCTL" dump --json "$f" 2>/dev/null | jq -r .checksum_valid)" false \
         "bad MMP checksum: JSON checksum_valid false"
-valgrind_case "bad MMP checksum" 1 dump "$f"
+valgrind_check "bad MMP checksum" 1 "$MMPCTL" dump "$f"
 
 # --- names from disk are escaped -------------------------------------------
 
@@ -155,7 +129,7 @@ if "$EDIT" "$f" node="$(printf 'a\tb\\c\001\377end')" dev="$(printf 'x\ny\033[31
         fi
         is "$("$MMPCTL" dump --json "$f" | jq -r '.node_name, .device_name' | tr '\n' '|')" \
                 'a\x09b\\c\x01\xffend|x\x0ay\x1b[31m|' "names: same escaping in JSON"
-        valgrind_case "names" 0 dump --json "$f"
+        valgrind_check "names" 0 "$MMPCTL" dump --json "$f"
 else
         not_ok "names: mmp-edit could not write the names"
 fi

@@ -25,5 +25,5 @@ ondisk_scripts = \
 dist_check_SCRIPTS += $(ondisk_scripts)
 TESTS += tests/ondisk/test-corrupt tests/ondisk/test-encode $(ondisk_scripts)
 
-# The shared TAP helper for shell tests (tests/lib/tap.sh).
-EXTRA_DIST += tests/lib/tap.sh
+# Shared helpers for shell tests (tests/lib/ has no fragment of its own).
+EXTRA_DIST += tests/lib/tap.sh tests/lib/valgrind.sh
