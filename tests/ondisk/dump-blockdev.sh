@@ -7,6 +7,7 @@
 #     a stale MMP block in its page cache (a buffered dd shows the old
 #     sequence), mmpctl must show the sequence now on the medium
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/ondisk/images.sh"
 . "$top_srcdir/tests/lib/valgrind.sh"
 
 require_root
@@ -26,11 +27,9 @@ cleanup() {
 trap cleanup EXIT
 
 img=$tmp/vol.img
-truncate -s 32M "$img"
-mkfs.ext4 -q -F -O mmp,metadata_csum -E mmp_update_interval=2 -b 4096 "$img" >/dev/null 2>&1 ||
-        bail_out "mkfs.ext4 failed"
+mkimg "$img" mmp,metadata_csum 4096 2 32M
 "$EDIT" "$img" seq=0x2a node=loop-node dev=loop-dev check_interval=9 || bail_out "mmp-edit failed"
-blk=$(dumpe2fs -h "$img" 2>/dev/null | sed -n 's/^MMP block number: *//p')
+blk=$(mmp_block_of "$img")
 
 loop=$(losetup -f --show --direct-io=on "$img") || bail_out "losetup failed"
 ok "losetup --direct-io=on: $loop"

@@ -5,6 +5,7 @@
 # control bytes escaped, command-line usage.  Every bad input is also run
 # under valgrind (tests/lib/valgrind.sh: memory errors and leaks fail).
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/ondisk/images.sh"
 . "$top_srcdir/tests/lib/valgrind.sh"
 
 require_cmd mkfs.ext4 debugfs dumpe2fs jq
@@ -29,14 +30,8 @@ fails() {
         valgrind_check "$_d" "$_want" "$MMPCTL" dump "$_f"
 }
 
-mkimg() {       # mkimg FILE FEATURES BLOCKSIZE
-        truncate -s 16M "$1"
-        mkfs.ext4 -q -F -O "$2" -E mmp_update_interval=1 -b "$3" "$1" >/dev/null 2>&1 ||
-                bail_out "mkfs.ext4 $2 failed"
-}
-
 mkimg "$tmp/good.img" mmp,metadata_csum 4096
-blk=$(dumpe2fs -h "$tmp/good.img" 2>/dev/null | sed -n 's/^MMP block number: *//p')
+blk=$(mmp_block_of "$tmp/good.img")
 [ -n "$blk" ] || bail_out "no MMP block number from dumpe2fs"
 
 # --- errors: exit 2 --------------------------------------------------------

@@ -12,37 +12,22 @@
 # For csum_seed the UUID is changed first (debugfs -w), so the seed in the
 # superblock is no longer crc32c(UUID).
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/ondisk/images.sh"
 
-require_cmd mkfs.ext4 debugfs e2mmpstatus e2fsck
+require_cmd mkfs.ext4 debugfs dumpe2fs e2mmpstatus e2fsck
 
 EDIT=$top_builddir/tests/ondisk/mmp-edit
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mmp-encode.XXXXXX") || bail_out "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
 
-VARIANTS="nocsum-1024 nocsum-4096 csum-1024 csum-4096 seed-1024 seed-4096"
 NODE64=node-0123456789-0123456789-0123456789-0123456789-0123456789-abcd
 DEV32=dev-0123456789-0123456789-abcdef
-
-features_of() {
-        case $1 in
-        nocsum-*) echo "mmp,^metadata_csum,^metadata_csum_seed" ;;
-        csum-*)   echo "mmp,metadata_csum,^metadata_csum_seed" ;;
-        seed-*)   echo "mmp,metadata_csum,metadata_csum_seed" ;;
-        esac
-}
-
-# mmp_block_of IMG: s_mmp_block, from dumpe2fs (not from the code under test).
-mmp_block_of() {
-        dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^MMP block number: *//p'
-}
 
 [ ${#NODE64} -eq 64 ] && [ ${#DEV32} -eq 32 ] || bail_out "test names have the wrong length"
 
 for v in $VARIANTS; do
         img=$tmp/$v.img
-        truncate -s 16M "$img"
-        mkfs.ext4 -q -F -O "$(features_of "$v")" -E mmp_update_interval=1 -b "${v##*-}" "$img" \
-                >"$tmp/$v.log" 2>&1 || bail_out "mkfs.ext4 failed for $v: $(cat "$tmp/$v.log")"
+        mkimg "$img" "$(features_of "$v")" "${v##*-}"
         case $v in
         seed-*) # waits W (11 s) at open: in parallel
                 (debugfs -w -R "ssv uuid 89abcdef-0123-4567-89ab-cdef01234567" "$img" \

@@ -20,6 +20,7 @@
 # Each state gets six assertions: layout, sequence, time, names, checksum,
 # derived values (exit status, block size, W).
 . "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/ondisk/images.sh"
 
 require_cmd mkfs.ext4 debugfs dumpe2fs jq
 
@@ -29,16 +30,6 @@ TZ=UTC
 export TZ
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mmp-golden.XXXXXX") || bail_out "mktemp failed"
 trap 'rm -rf "$tmp"' EXIT
-
-VARIANTS="nocsum-1024 nocsum-4096 csum-1024 csum-4096 seed-1024 seed-4096"
-
-features_of() {
-        case $1 in
-        nocsum-*) echo "mmp,^metadata_csum,^metadata_csum_seed" ;;
-        csum-*)   echo "mmp,metadata_csum,^metadata_csum_seed" ;;
-        seed-*)   echo "mmp,metadata_csum,metadata_csum_seed" ;;
-        esac
-}
 
 # pad STRING LEN CHAR: STRING followed by CHAR up to LEN bytes.
 pad() {
@@ -72,9 +63,7 @@ for v in $VARIANTS; do
         ui=1
         [ "$bs" = 4096 ] && ui=3
         img=$tmp/$v-fresh.img
-        truncate -s 16M "$img"
-        mkfs.ext4 -q -F -O "$(features_of "$v")" -E mmp_update_interval=$ui -b "$bs" "$img" \
-                >"$tmp/$v.mkfs.log" 2>&1 || bail_out "mkfs.ext4 failed for $v: $(cat "$tmp/$v.mkfs.log")"
+        mkimg "$img" "$(features_of "$v")" "$bs" $ui
         for s in debugfs edit fsck invalid badcsum; do
                 cp "$img" "$tmp/$v-$s.img"
         done
@@ -105,7 +94,7 @@ for v in $VARIANTS; do
         check "$v: mmp-edit writes the invalid state" "$EDIT" "$tmp/$v-invalid.img" \
                 seq=0xe24d4d51 time=4102444800 check_interval=300
         # badcsum: overwrite node_name's first byte ('~' is in no host name).
-        blk=$(debugfs -R dump_mmp "$tmp/$v-badcsum.img" 2>/dev/null | sed -n 's/^block_number: //p')
+        blk=$(mmp_block_of "$tmp/$v-badcsum.img")
         printf '~' | dd of="$tmp/$v-badcsum.img" bs=1 seek=$((blk * ${v##*-} + 16)) conv=notrunc \
                 2>/dev/null
 done

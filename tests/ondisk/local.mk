@@ -24,6 +24,7 @@ ondisk_scripts = \
 	tests/ondisk/valgrind.sh
 dist_check_SCRIPTS += $(ondisk_scripts)
 TESTS += tests/ondisk/test-corrupt tests/ondisk/test-encode $(ondisk_scripts)
+EXTRA_DIST += tests/ondisk/images.sh
 
 # Shared helpers for shell tests (tests/lib/ has no fragment of its own).
 EXTRA_DIST += tests/lib/tap.sh tests/lib/valgrind.sh
