@@ -6,7 +6,7 @@ set -eu
 PKGS="autoconf automake libtool pkg-config make gcc
       libext2fs-dev libsystemd-dev libinih-dev libev-dev libaio-dev libjansson-dev
       libcmocka-dev libfuse3-dev
-      e2fsprogs util-linux mount fuse3 kmod procps psmisc valgrind python3
+      e2fsprogs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
       systemd systemd-container resource-agents"
 
 missing=""
