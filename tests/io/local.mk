@@ -1,1 +1,11 @@
-# tests/io
+# tests/io: the device I/O engine (mmpd/io.c).  test-io runs as any user on
+# regular files.
+check_PROGRAMS += tests/io/test-io
+TESTS += tests/io/test-io
+
+tests_io_fixture = tests/io/io-fixture.c tests/io/io-fixture.h
+
+tests_io_test_io_SOURCES = tests/io/test-io.c $(tests_io_fixture)
+tests_io_test_io_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)
+tests_io_test_io_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_io_test_io_LDADD = mmpd/libmmpd-io.la $(CMOCKA_LIBS)
