@@ -10,8 +10,15 @@ SECS=${BENCH_SECONDS:-60}
 MMPD="$top_builddir/mmpd/mmpd"
 T=$(mktemp -d /var/tmp/mmpd-bench.XXXXXX)
 trap '[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$T"' EXIT
-ulimit -n $((2 * N + 1024)) 2>/dev/null || ulimit -Hn $((2 * N + 1024)) 2>/dev/null || true
-ulimit -n $((2 * N + 1024)) 2>/dev/null || true
+# Two fds per volume.  Raising the hard limit needs CAP_SYS_RESOURCE (the
+# unit file sets LimitNOFILE); without it, hold as many as the limit allows.
+ulimit -Hn $((2 * N + 256)) 2>/dev/null
+ulimit -Sn "$(ulimit -Hn)"
+max=$(( ($(ulimit -Hn) - 256) / 2 ))
+if [ "$N" -gt "$max" ]; then
+        echo "note: fd hard limit $(ulimit -Hn) allows $max volumes here (2 fds each); benchmarking $max"
+        N=$max
+fi
 hz=$(getconf CLK_TCK)
 
 truncate -s 2M "$T/template.img"
