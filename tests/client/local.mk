@@ -14,6 +14,9 @@ tests_client_fake_mmpd_SOURCES = tests/client/fake-mmpd.c \
 tests_client_fake_mmpd_CPPFLAGS = -D_GNU_SOURCE
 
 client_scripts = \
-	tests/client/test-symbols.sh
+	tests/client/test-symbols.sh \
+	tests/client/mmpctl.sh \
+	tests/client/valgrind.sh
 dist_check_SCRIPTS += $(client_scripts)
 TESTS += tests/client/test-libmmp $(client_scripts)
+EXTRA_DIST += tests/client/fake.sh
