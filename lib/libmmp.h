@@ -121,7 +121,8 @@ const char *mmp_client_get_socket_path(const struct mmp_client *client);
  */
 const struct mmp_error *mmp_client_last_error(const struct mmp_client *client);
 
-/* The negative errno the failed call returned. */
+/* What the failed call returned: a negative errno, or the nonzero value an
+ * event callback stopped mmp_claim()/mmp_watch() with. */
 int mmp_error_get_errno(const struct mmp_error *err);
 
 /* The varlink error name ("io.mmpd.VolumeInUse"), or NULL for an error that
