@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <ev.h>
 
@@ -23,6 +24,19 @@ static void usage(FILE *f)
                 "  -h, --help            show this help\n"
                 "      --version         show the version\n",
                 MMPD_DEFAULT_CONFIG, MMPD_DEFAULT_SOCKET);
+}
+
+/* Two fds per volume (anchor + I/O dup): 10,000 volumes need far more than
+ * the traditional soft limit of 1024.  Use the hard limit, as systemd advises. */
+static void raise_fd_limit(void)
+{
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_warning("cannot raise the file descriptor limit: %m");
+        }
 }
 
 int main(int argc, char **argv)
@@ -75,6 +89,7 @@ int main(int argc, char **argv)
 
         log_setup();
         signal(SIGPIPE, SIG_IGN);
+        raise_fd_limit();
         loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_SIGNALFD);
         if (!loop) {
                 log_error("cannot create the event loop");

@@ -192,16 +192,19 @@ void manager_volume_done(struct manager *m, struct volume *v)
         maybe_finish_stop(m);
 }
 
-static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
+static void reap(struct manager *m)
 {
-        struct manager *m = w->data;
-
         while (m->graveyard) {
                 struct volume *v = m->graveyard;
 
                 m->graveyard = v->next;
                 volume_free(v);
         }
+}
+
+static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
+{
+        reap(w->data);
 }
 
 static int add_volume(struct manager *m, const char *device, const char *name, int fd,
@@ -488,7 +491,7 @@ struct manager *manager_free(struct manager *m)
         }
         if (m->loop) {
                 ev_check_stop(m->loop, &m->reaper);
-                on_reaper(m->loop, &m->reaper, 0);
+                reap(m);
                 ev_signal_stop(m->loop, &m->sig_term);
                 ev_signal_stop(m->loop, &m->sig_int);
                 ev_signal_stop(m->loop, &m->sig_hup);

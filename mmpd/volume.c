@@ -319,9 +319,11 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                         st.check_interval, st.deadlines.wait_s,
                         (double) (mmpd_now() - v->claim_started) / MMP_USEC_PER_SEC);
                 manager_volume_event(v->m, v, VOLUME_EVENT_CLAIMED, 0, NULL, 0);
-                if (v->removing)
+                if (v->removing) {
                         step(v, &(struct mmp_event) { .type = MMP_EV_RELEASE });
-                return;
+                        return;
+                }
+                break;
         case MMP_ACT_REFUSED:
                 describe_holder(a, holder, sizeof(holder));
                 v->error = a->error;

@@ -30,6 +30,7 @@ write_conf A node-a "one=$d1"
 ( export NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=1000000 WATCHDOG_PID=$BASHPID
   exec "$MMPD" --config "$T/A.conf" >>"$T/A.log" 2>&1 ) &
 echo $! >"$T/A.pid"
+disown $! 2>/dev/null
 wait_log A "volume one .*claimed" 40 && ok "static volume claimed" || not_ok "static volume claimed"
 wait "$npid"
 grep -qx "READY=1" "$T/notify.out" && ok "READY=1 sent" || not_ok "READY=1 sent" "$(cat "$T/notify.out")"

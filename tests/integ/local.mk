@@ -14,3 +14,9 @@ integ_scripts = \
 dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
 EXTRA_DIST += tests/lib/mmpd.sh
+
+# make bench: numbers, not pass/fail timing tests (see tests/bench/).
+EXTRA_DIST += tests/bench/hold.sh
+bench: all $(check_PROGRAMS)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/bench/hold.sh
+.PHONY: bench

@@ -18,11 +18,11 @@ dt=$((t1 - t0))
 line=$(grep LOST "$T/A.log")
 diag "$line"
 [ -n "$line" ] && [ "$dt" -le 1500 ] && ok "LOST ${dt} ms after the rogue write (interval 1 s + I/O)" || not_ok "LOST within interval + I/O" "dt=${dt} ms"
-case "$line" in *"node 'intruder', device 'sdz', seq 0x10a2"*) ok "LOST names the intruder";; *) not_ok "LOST names the intruder" "$line";; esac
+case "$line" in *"node 'intruder', device 'sdz', seq 0x1092"*) ok "LOST names the intruder";; *) not_ok "LOST names the intruder" "$line";; esac
 grep -q "<2>\|crit" "$T/A.log" && ok "logged at LOG_CRIT" || not_ok "logged at LOG_CRIT"
 sleep 3
-is "$(mmp_field "$dev" sequence)" 000010a2 "mmpd did not write over the intruder"
+is "$(mmp_field "$dev" sequence)" 00001092 "mmpd did not write over the intruder"
 is "$(mmp_field "$dev" node_name)" intruder "the block still names the intruder"
 stop_mmpd A TERM
-is "$(mmp_field "$dev" sequence)" 000010a2 "SIGTERM does not write CLEAN over a lost volume"
+is "$(mmp_field "$dev" sequence)" 00001092 "SIGTERM does not write CLEAN over a lost volume"
 done_testing

@@ -82,6 +82,7 @@ start_mmpd() {
         write_conf "$@"
         "$MMPD" --config "$T/$name.conf" >>"$T/$name.log" 2>&1 &
         echo $! >"$T/$name.pid"
+        disown $! 2>/dev/null
 }
 
 mmpd_pid() { cat "$T/$1.pid"; }
