@@ -8,3 +8,4 @@ lib_libmmp_core_la_SOURCES = \
 	lib/macro.h
 lib_libmmp_core_la_CFLAGS = $(AM_CFLAGS) $(EXT2FS_CFLAGS)
 lib_libmmp_core_la_LIBADD = $(EXT2FS_LIBS)
+include lib/libmmp.mk

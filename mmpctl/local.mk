@@ -4,6 +4,13 @@ mmpctl_mmpctl_SOURCES = \
 	mmpctl/mmpctl.c mmpctl/mmpctl.h \
 	mmpctl/util.c \
 	mmpctl/volume.c \
-	mmpctl/dump.c
+	mmpctl/dump.c \
+	mmpctl/client.c \
+	mmpctl/status.c \
+	mmpctl/claim.c \
+	mmpctl/release.c \
+	mmpctl/check.c \
+	mmpctl/watch.c
 mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-mmpctl_mmpctl_LDADD = lib/libmmp-core.la $(JANSSON_LIBS)
+# libmmp's objects are linked in statically: see lib/libmmp.mk.
+mmpctl_mmpctl_LDADD = lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS)

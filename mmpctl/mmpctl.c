@@ -22,6 +22,16 @@ struct mmpctl_cmd {
 static const struct mmpctl_cmd commands[] = {
         { "dump", mmpctl_cmd_dump, "[--json] DEVICE",
           "show the superblock's MMP fields and the MMP block, read from DEVICE" },
+        { "status", mmpctl_cmd_status, "[--json] [DEVICE]",
+          "list the volumes mmpd knows, or one of them" },
+        { "claim", mmpctl_cmd_claim, "[--name NAME] DEVICE",
+          "have mmpd claim DEVICE; waits until the claim is decided" },
+        { "release", mmpctl_cmd_release, "DEVICE",
+          "have mmpd release DEVICE (it writes the CLEAN sequence)" },
+        { "check", mmpctl_cmd_check, "[--quiet] DEVICE",
+          "may this node use DEVICE now, and until when?" },
+        { "watch", mmpctl_cmd_watch, "[--json]",
+          "print mmpd's volume events as they happen, until interrupted" },
 };
 
 void mmpctl_err(const char *fmt, ...)
@@ -44,7 +54,8 @@ static void usage(FILE *f)
                 "\n"
                 "Options:\n"
                 "  --json          print one JSON object instead of text\n"
-                "  --socket PATH   mmpd's control socket\n"
+                "  --socket PATH   mmpd's control socket (default: $MMPD_SOCKET, else\n"
+                "                  /run/mmpd/io.mmpd)\n"
                 "  -h, --help      show this help\n"
                 "  --version       show the version\n"
                 "\n"
@@ -54,7 +65,8 @@ static void usage(FILE *f)
                         commands[i].summary);
         fprintf(f,
                 "\n"
-                "Exit status: 0 success, 1 the volume is not usable as is, 2 error.\n");
+                "Exit status: 0 success, 1 the answer is no (the volume is not usable as is,\n"
+                "the claim was refused, it is not held), 2 error.\n");
 }
 
 static const struct mmpctl_cmd *find_command(const char *name)

@@ -24,6 +24,12 @@ struct mmpctl_ctx {
 typedef int (*mmpctl_cmd_fn)(struct mmpctl_ctx *ctx, int argc, char **argv);
 
 int mmpctl_cmd_dump(struct mmpctl_ctx *ctx, int argc, char **argv);
+/* The commands that ask mmpd, through libmmp's public header only. */
+int mmpctl_cmd_status(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_release(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_check(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_watch(struct mmpctl_ctx *ctx, int argc, char **argv);
 
 /* Errors and warnings, as "mmpctl: ..." on stderr. */
 void mmpctl_err(const char *fmt, ...) _printf_(1, 2);
@@ -59,3 +65,32 @@ char *mmpctl_escape(const char *s);
 /* mmp_time as debugfs prints it (ctime(3) in local time, no newline), or
  * "(out of range)".  Writes into @buf of @len bytes and returns it. */
 const char *mmpctl_format_time(uint64_t t, char *buf, size_t len);
+
+/* ---- talking to mmpd (mmpctl/client.c) ------------------------------------ */
+
+struct mmp_client;
+
+/* How long status, check and release wait for mmpd's answer. */
+#define MMPCTL_CALL_TIMEOUT_USEC (30u * 1000000u)
+
+/*
+ * Connect to mmpd at ctx->socket_path (--socket), else $MMPD_SOCKET, else
+ * the default, with a reply timeout of @timeout_usec (0: none).  On
+ * failure prints "cannot reach mmpd at PATH: ERROR (is mmpd running?)"
+ * and returns -errno.
+ */
+int mmpctl_connect(const struct mmpctl_ctx *ctx, uint64_t timeout_usec, struct mmp_client **ret);
+
+/* Print why a call failed: "mmpctl: [PREFIX: ]MESSAGE", the message being
+ * libmmp's last error of @client, or strerror(-@r) without one. */
+void mmpctl_err_call(struct mmp_client *client, int r, const char *prefix);
+
+/* True when the last call on @client failed with an error reply from mmpd
+ * (not on this side: a timeout, a closed connection). */
+bool mmpctl_is_reply_error(struct mmp_client *client);
+
+/* Wall-clock seconds as "2026-11-24 05:41:02 UTC" (local time zone). */
+const char *mmpctl_format_wall(int64_t t, char *buf, size_t len);
+
+/* Like mmpctl_escape(), for strings that may be NULL: NULL gives "-". */
+char *mmpctl_escape_or_dash(const char *s);

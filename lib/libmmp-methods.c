@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* libmmp: the io.mmpd methods (see mmpd/io.mmpd.varlink). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "libmmp-internal.h"
+
+/* The struct sizes of LIBMMP_1: callers built against it pass at least this. */
+#define CHECK_SIZE_V1 (offsetof(struct mmp_check, volume) + sizeof(struct mmp_volume *))
+#define BLOCK_INFO_SIZE_V1 (offsetof(struct mmp_block_info, wait_seconds) + sizeof(uint32_t))
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+static uint64_t boottime_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+/* {"device": device} (+ name), or NULL out of memory. */
+static json_t *device_params(const char *device, const char *name)
+{
+        json_t *p = json_pack("{s:s}", "device", device);
+
+        if (p && name && json_object_set_new(p, "name", json_string(name)) < 0)
+                p = (json_decref(p), NULL);
+        return p;
+}
+
+static int bad_reply(struct mmp_client *c, const char *method, const char *what)
+{
+        /* The reply was complete: the connection stays in step. */
+        return client_fail(c, -EBADMSG, false, "malformed reply from mmpd to %s: %s", method, what);
+}
+
+_public_ int mmp_list(struct mmp_client *c, struct mmp_volume ***ret_volumes, size_t *ret_n)
+{
+        _cleanup_json_ json_t *p = NULL;
+        struct mmp_volume **vols;
+        json_t *arr, *item;
+        size_t i, n;
+        int r;
+
+        if (!c || !ret_volumes || !ret_n)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        r = client_call(c, "io.mmpd.List", json_object(), &p);
+        if (r < 0)
+                return r;
+        arr = json_object_get(p, "volumes");
+        if (!json_is_array(arr))
+                return bad_reply(c, "List", "no volumes array");
+        n = json_array_size(arr);
+        vols = calloc(n ? n : 1, sizeof(*vols));
+        if (!vols)
+                return client_fail(c, -ENOMEM, false, "out of memory");
+        json_array_foreach(arr, i, item) {
+                r = volume_from_json(item, &vols[i]);
+                if (r < 0) {
+                        mmp_list_free(vols, i);
+                        if (r == -ENOMEM)
+                                return client_fail(c, r, false, "out of memory");
+                        return bad_reply(c, "List", "malformed volume");
+                }
+        }
+        *ret_volumes = vols;
+        *ret_n = n;
+        return 0;
+}
+
+/* A final Claim reply: held is success; anything else was not a claim. */
+static int claim_outcome(struct mmp_client *c, json_t *params, struct mmp_volume **ret)
+{
+        struct mmp_volume *v;
+        int r;
+
+        r = volume_from_json(json_object_get(params, "volume"), &v);
+        if (r == -ENOMEM)
+                return client_fail(c, r, false, "out of memory");
+        if (r < 0)
+                return bad_reply(c, "Claim", "no volume");
+        if (v->state != MMP_VOLUME_HELD) {
+                const struct mmp_holder *h = mmp_volume_get_holder(v);
+
+                if (v->state == MMP_VOLUME_REFUSED && h) {
+                        r = client_fail(c, -EBUSY, false,
+                                        "%s is in use by node '%s' (device %s, seq %u)",
+                                        v->device, h->node, h->device, (unsigned) h->seq);
+                        c->err.device = strdup(v->device);
+                        c->err.holder_node = strdup(h->node);
+                        c->err.holder_device = strdup(h->device);
+                        c->err.has_holder_seq = true;
+                        c->err.holder_seq = h->seq;
+                } else {
+                        r = client_fail(c, -EPROTO, false, "the claim of %s ended in state %s%s%s",
+                                        v->device, v->state_name, v->error ? ": " : "",
+                                        v->error ? v->error : "");
+                }
+                mmp_volume_unref(v);
+                return r;
+        }
+        if (ret)
+                *ret = v;
+        else
+                mmp_volume_unref(v);
+        return 0;
+}
+
+_public_ int mmp_claim(struct mmp_client *c, const char *device, const char *name,
+                       mmp_volume_event_cb progress_cb, void *userdata, struct mmp_volume **ret)
+{
+        json_t *params;
+        int r;
+
+        if (!c || !device)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        params = device_params(device, name);
+        if (!params)
+                return client_fail(c, -ENOMEM, false, "out of memory");
+        r = client_send_call(c, "io.mmpd.Claim", params, progress_cb != NULL);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                _cleanup_json_ json_t *p = NULL;
+                json_t *jev;
+                bool continues;
+
+                r = client_read_reply(c, true, &p, &continues);
+                if (r < 0)
+                        return r;
+                if (continues && !progress_cb)
+                        return client_fail(c, -EBADMSG, true,
+                                           "mmpd streamed a reply to Claim, which did not ask for more");
+
+                jev = json_object_get(p, "event");
+                if (progress_cb && jev && !json_is_null(jev)) {
+                        struct mmp_volume_event ev;
+
+                        r = event_from_json(jev, &ev);
+                        if (r < 0)
+                                return client_fail(c, r, continues,
+                                                   "malformed event from mmpd during Claim");
+                        r = client_run_callback(c, progress_cb, &ev, userdata);
+                        event_done(&ev);
+                        if (r != 0)
+                                return client_fail(c, r, continues,
+                                                   "stopped waiting for the claim of %s", device);
+                }
+                if (!continues)
+                        return claim_outcome(c, p, ret);
+        }
+}
+
+_public_ int mmp_release(struct mmp_client *c, const char *device, struct mmp_volume **ret)
+{
+        _cleanup_json_ json_t *p = NULL;
+        struct mmp_volume *v;
+        json_t *params;
+        int r;
+
+        if (!c || !device)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        params = device_params(device, NULL);
+        if (!params)
+                return client_fail(c, -ENOMEM, false, "out of memory");
+        r = client_call(c, "io.mmpd.Release", params, &p);
+        if (r < 0)
+                return r;
+        r = volume_from_json(json_object_get(p, "volume"), &v);
+        if (r == -ENOMEM)
+                return client_fail(c, r, false, "out of memory");
+        if (r < 0)
+                return bad_reply(c, "Release", "no volume");
+        if (ret)
+                *ret = v;
+        else
+                mmp_volume_unref(v);
+        return 0;
+}
+
+_public_ int mmp_check(struct mmp_client *c, const char *device, struct mmp_check *ret)
+{
+        _cleanup_json_ json_t *p = NULL;
+        struct mmp_check chk = { .size = sizeof(chk) };
+        json_t *may;
+        int64_t until, wall;
+        int r, ru, rw;
+
+        if (!c || !device || !ret || ret->size < CHECK_SIZE_V1)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        r = client_call(c, "io.mmpd.Check", device_params(device, NULL), &p);
+        if (r < 0)
+                return r;
+
+        may = json_object_get(p, "may_use");
+        if (!json_is_boolean(may))
+                return bad_reply(c, "Check", "no may_use");
+        ru = json_get_int(p, "guaranteed_until_usec", 0, INT64_MAX, &until);
+        rw = json_get_int(p, "guaranteed_until_wall", INT64_MIN, INT64_MAX, &wall);
+        if ((ru < 0 && ru != -ENODATA) || (rw < 0 && rw != -ENODATA))
+                return bad_reply(c, "Check", "bad guaranteed_until");
+        chk.may_use = json_is_true(may);
+        if (ru == 0) {
+                uint64_t now = boottime_usec();
+
+                chk.has_guarantee = true;
+                chk.guaranteed_until_usec = (uint64_t) until;
+                chk.guaranteed_until_wall = rw == 0 ? wall : 0;
+                chk.guaranteed_for_usec = (uint64_t) until > now ? (uint64_t) until - now : 0;
+        }
+        r = volume_from_json(json_object_get(p, "volume"), &chk.volume);
+        if (r == -ENOMEM)
+                return client_fail(c, r, false, "out of memory");
+        if (r < 0)
+                return bad_reply(c, "Check", "no volume");
+
+        chk.size = min_size(ret->size, sizeof(chk));
+        memcpy(ret, &chk, chk.size);
+        return 0;
+}
+
+_public_ void mmp_check_clear(struct mmp_check *check)
+{
+        if (check && check->size >= CHECK_SIZE_V1)
+                check->volume = mmp_volume_unref(check->volume);
+}
+
+_public_ int mmp_watch(struct mmp_client *c, mmp_volume_event_cb event_cb, void *userdata)
+{
+        int r;
+
+        if (!c || !event_cb)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        r = client_send_call(c, "io.mmpd.Watch", json_object(), true);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                _cleanup_json_ json_t *p = NULL;
+                json_t *jev;
+                bool continues;
+
+                /* Events may be hours apart: no timeout here. */
+                r = client_read_reply(c, false, &p, &continues);
+                if (r < 0)
+                        return r;
+                jev = json_object_get(p, "event");
+                if (jev && !json_is_null(jev)) {
+                        struct mmp_volume_event ev;
+
+                        r = event_from_json(jev, &ev);
+                        if (r < 0)
+                                return client_fail(c, r, continues,
+                                                   "malformed event from mmpd during Watch");
+                        r = client_run_callback(c, event_cb, &ev, userdata);
+                        event_done(&ev);
+                        if (r != 0)
+                                return client_fail(c, r, continues, "stopped watching");
+                }
+                if (!continues)
+                        return 0;
+        }
+}
+
+_public_ int mmp_inspect(struct mmp_client *c, const char *device, struct mmp_block_info *ret)
+{
+        _cleanup_json_ json_t *p = NULL;
+        struct mmp_block_info info = { .size = sizeof(info) };
+        int r;
+
+        if (!c || !device || !ret || ret->size < BLOCK_INFO_SIZE_V1)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        r = client_call(c, "io.mmpd.Inspect", device_params(device, NULL), &p);
+        if (r < 0)
+                return r;
+        r = block_info_from_json(json_object_get(p, "block"), &info);
+        if (r < 0)
+                return bad_reply(c, "Inspect", "malformed block");
+        info.size = min_size(ret->size, sizeof(info));
+        memcpy(ret, &info, info.size);
+        return 0;
+}

@@ -1,0 +1,256 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# mmpctl's mmpd commands (status, claim, release, check, watch) against
+# tests/client/fake-mmpd: exit status and message for every case, and the
+# message when mmpd is not there.  See tests/client/fake-server.h for what
+# the fake answers per device.
+. "$top_srcdir/tests/lib/tap.sh"
+. "$top_srcdir/tests/client/fake.sh"
+
+MMPCTL=$top_builddir/mmpctl/mmpctl
+TZ=UTC
+export TZ
+unset MMPD_SOCKET
+
+S=$tmp/io.mmpd
+start_fake "$S" hold
+start_fake "$tmp/close.mmpd" close
+start_fake "$tmp/final.mmpd" final
+
+# run ARGS...: mmpctl --socket $S ARGS; sets $rc, $out, $err.
+run() {
+        "$MMPCTL" --socket "$S" "$@" >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        out=$(cat "$tmp/out")
+        err=$(cat "$tmp/err")
+}
+
+# expect DESC RC OUT ERR: the last run's exit status and exact output.
+expect() {
+        is "$rc|$out|$err" "$2|$3|$4" "$1"
+}
+
+# --- status -----------------------------------------------------------------
+run status
+expect "status: table" 0 "VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER   CHECK
+data    /dev/loop1  held     42   1.5s ago   a/loop1  10s
+logs    /dev/loop0  refused  -    -          b/sdc    10s" ""
+
+run status /dev/loop0
+expect "status DEVICE: one row" 0 "VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER  CHECK
+logs    /dev/loop0  refused  -    -          b/sdc   10s" ""
+
+run status logs
+is "$rc|$(echo "$out" | tail -n 1 | cut -c1-4)" "0|logs" "status NAME finds a volume by name"
+
+run status /dev/nothing
+expect "status unknown DEVICE: exit 2" 2 "" "mmpctl: mmpd does not know /dev/nothing"
+
+run status a b
+is "$rc|$(echo "$err" | head -n 1)" "2|Usage: mmpctl status [--json] [--socket PATH] [DEVICE]" \
+        "status with two devices: usage, exit 2"
+
+if command -v jq >/dev/null 2>&1; then
+        run status --json
+        is "$rc|$(echo "$out" | jq -c '[.volumes[] | [.name, .device, .state, .seq, .holder.node]]')" \
+                '0|[["data","/dev/loop1","held",42,"a"],["logs","/dev/loop0","refused",null,"b"]]' \
+                "status --json: the List reply's parameters"
+        is "$(echo "$out" | wc -l)" "1" "status --json: one line"
+        "$MMPCTL" --json --socket "$S" status >"$tmp/out2"
+        is "$(jq -c '.volumes | length' "$tmp/out2")" "2" "global --json works for status"
+        run status --json /dev/loop1
+        is "$rc|$(echo "$out" | jq -c '[.name, .fence_at_usec > 0, .holder.device]')" \
+                '0|["data",true,"loop1"]' "status --json DEVICE: that Volume object"
+else
+        if in_ci; then
+                not_ok "status --json" "jq missing and CI=true"
+        else
+                skip "status --json" "jq not installed"
+        fi
+fi
+
+# --- claim ------------------------------------------------------------------
+run claim /dev/loop2
+expect "claim: claimed, quiet off a terminal" 0 "" ""
+run claim --name new /dev/loop2
+expect "claim --name" 0 "" ""
+run claim /dev/loop0
+expect "claim refused by another node: exit 1, naming the holder" 1 "" \
+        "mmpctl: refused: /dev/loop0 is in use by node 'b' (device sdc, seq 1234)"
+run claim /dev/fsck
+expect "claim while fsck holds it: exit 1" 1 "" \
+        "mmpctl: refused: /dev/fsck is held by an e2fsprogs tool (fsck) on node 'c'; if no e2fsprogs tool runs on c: tune2fs -f -E clear_mmp /dev/fsck"
+run claim /dev/corrupt
+expect "claim corrupt MMP block: exit 1" 1 "" \
+        "mmpctl: refused: /dev/corrupt has a corrupt MMP block: bad magic"
+run claim /dev/loop1
+expect "claim already held by this node: exit 0" 0 "" ""
+run claim /dev/claiming
+expect "claim while a claim is under way: exit 1" 1 "" \
+        "mmpctl: refused: /dev/claiming is already claimed (state claiming)"
+run claim /dev/notmmp
+expect "claim without the mmp feature: exit 2" 2 "" \
+        "mmpctl: /dev/notmmp is not an ext4 filesystem with MMP: no mmp feature"
+run claim /dev/denied
+expect "claim not permitted: exit 2" 2 "" \
+        "mmpctl: permission denied by mmpd (root or its admin group only)"
+run claim /dev/failed
+expect "claim failed: exit 2" 2 "" "mmpctl: claiming /dev/failed failed: write failed"
+run claim /dev/hangup
+expect "claim, mmpd hangs up: exit 2" 2 "" "mmpctl: mmpd closed the connection"
+run claim
+is "$rc|$(echo "$err" | head -n 1)" "2|Usage: mmpctl claim [--name NAME] [--socket PATH] DEVICE" \
+        "claim without DEVICE: usage, exit 2"
+
+# On a terminal: a live progress line on stderr.  script(1) gives a pty.
+if command -v script >/dev/null 2>&1; then
+        script -qec "'$MMPCTL' --socket '$S' claim /dev/loop2" /dev/null >"$tmp/tty" 2>&1
+        rc=$?
+        tr '\r' '\n' <"$tmp/tty" | sed 's/\x1b\[K//g' | grep -v '^$' >"$tmp/lines"
+        is "$rc|$(cat "$tmp/lines")" "0|/dev/loop2: reading the MMP block...
+/dev/loop2: waiting 21 s for a live holder...
+/dev/loop2: writing our sequence number...
+/dev/loop2: waiting 21 s for a live holder...
+/dev/loop2: verifying
+claimed /dev/loop2 (seq 7)" "claim on a terminal: live progress line, then the outcome"
+        script -qec "'$MMPCTL' --socket '$S' claim /dev/loop0" /dev/null >"$tmp/tty" 2>&1
+        rc=$?
+        tr '\r' '\n' <"$tmp/tty" | sed 's/\x1b\[K//g' | grep -v '^$' | tail -n 1 >"$tmp/lines"
+        is "$rc|$(cat "$tmp/lines")" \
+                "1|mmpctl: refused: /dev/loop0 is in use by node 'b' (device sdc, seq 1234)" \
+                "claim refused on a terminal: the line is cleared for the refusal"
+else
+        skip "claim on a terminal" "script(1) not installed"
+        skip "claim refused on a terminal" "script(1) not installed"
+fi
+
+# --- release ----------------------------------------------------------------
+run release /dev/loop1
+expect "release: exit 0, quiet" 0 "" ""
+run release /dev/none
+expect "release of a volume mmpd does not hold: exit 1" 1 "" \
+        "mmpctl: not held: mmpd does not know /dev/none"
+run release /dev/ioerr
+expect "release I/O error: exit 2" 2 "" "mmpctl: I/O error on /dev/ioerr: read failed (Input/output error)"
+run release /dev/denied
+expect "release not permitted: exit 2" 2 "" \
+        "mmpctl: permission denied by mmpd (root or its admin group only)"
+
+# --- check ------------------------------------------------------------------
+run check /dev/loop1
+case "$rc|$out|$err" in
+"0|may use /dev/loop1 until "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]" "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]" UTC (in 1"[45]" s)|")
+        ok "check held volume: exit 0, until when" ;;
+*)      not_ok "check held volume: exit 0, until when" "got: $rc|$out|$err" ;;
+esac
+run check --quiet /dev/loop1
+expect "check --quiet, may use: silent exit 0" 0 "" ""
+run check /dev/loop0
+expect "check, another node holds it: exit 1" 1 \
+        "may not use /dev/loop0: node 'b' holds it (device sdc, seq 1234)" ""
+run check /dev/claiming
+expect "check during a claim: exit 1" 1 \
+        "may not use /dev/claiming: a claim is in progress (waiting-claim)" ""
+run check /dev/expired
+expect "check past the fence deadline: exit 1" 1 \
+        "may not use /dev/expired: its fence deadline has passed (no heartbeat verified in time)" ""
+run check /dev/none
+expect "check, mmpd does not hold it: exit 1" 1 "may not use /dev/none: mmpd does not hold it" ""
+run check -q /dev/none
+expect "check --quiet, may not: silent exit 1" 1 "" ""
+run check /dev/ioerr
+expect "check I/O error: exit 2" 2 "" "mmpctl: I/O error on /dev/ioerr: read failed (Input/output error)"
+run check --quiet /dev/garbage
+expect "check --quiet, bad reply: exit 2, the error still said" 2 "" \
+        "mmpctl: malformed reply from mmpd: '[' or '{' expected near 'this'"
+
+# --- watch ------------------------------------------------------------------
+want_events="progress new (/dev/loop2): reading
+claimed new (/dev/loop2): seq 7
+slow_io data (/dev/loop1): an MMP I/O took 2.5 s
+lost data (/dev/loop1): no heartbeat verified by the fence deadline
+released new (/dev/loop2)
+teleported new (/dev/loop2): state held"
+
+"$MMPCTL" --socket "$tmp/close.mmpd" watch >"$tmp/out" 2>"$tmp/err"
+rc=$?
+is "$rc|$(cut -d' ' -f4- "$tmp/out")|$(cat "$tmp/err")" "2|$want_events|mmpctl: mmpd closed the connection" \
+        "watch: one line per event; exit 2 when the connection breaks"
+case $(head -n 1 "$tmp/out") in
+[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]" "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]" UTC progress "*) ok "watch lines start with the time" ;;
+*) not_ok "watch lines start with the time" "$(head -n 1 "$tmp/out")" ;;
+esac
+
+"$MMPCTL" --socket "$tmp/final.mmpd" watch >"$tmp/out" 2>"$tmp/err"
+rc=$?
+is "$rc|$(wc -l <"$tmp/out")|$(cat "$tmp/err")" "0|6|mmpctl: mmpd ended the watch" \
+        "watch: exit 0 when mmpd ends the stream"
+
+if command -v jq >/dev/null 2>&1; then
+        "$MMPCTL" --socket "$tmp/close.mmpd" watch --json >"$tmp/out" 2>/dev/null
+        is "$(jq -s -c 'map(.type)' "$tmp/out")" \
+                '["progress","claimed","slow_io","lost","released","teleported"]' \
+                "watch --json: one Event object per line"
+        is "$(jq -s -c '.[2].io_usec' "$tmp/out")|$(wc -l <"$tmp/out")" "2500000|6" "watch --json: fields kept"
+else
+        skip "watch --json" "jq not installed"
+        skip "watch --json fields" "jq not installed"
+fi
+
+# Runs until interrupted: SIGINT and SIGTERM end it with exit 0.
+for sig in INT TERM; do
+        "$MMPCTL" --socket "$S" watch >"$tmp/w.out" 2>"$tmp/w.err" &
+        wp=$!
+        _i=0
+        while [ "$(wc -l <"$tmp/w.out")" -lt 6 ] && [ $_i -lt 100 ]; do
+                sleep 0.05
+                _i=$((_i + 1))
+        done
+        sleep 0.1
+        kill -0 "$wp" 2>/dev/null && still=running || still=ended
+        kill -"$sig" "$wp"
+        wait "$wp"
+        rc=$?
+        is "$still|$rc|$(wc -l <"$tmp/w.out")|$(cat "$tmp/w.err")" "running|0|6|" \
+                "watch keeps running after the events, SIG$sig ends it with exit 0"
+done
+
+# --- mmpd not there ---------------------------------------------------------
+for cmd in "status" "claim /dev/x" "release /dev/x" "check /dev/x" "check --quiet /dev/x" "watch"; do
+        # shellcheck disable=SC2086
+        "$MMPCTL" --socket "$tmp/none" $cmd >"$tmp/out" 2>"$tmp/err"
+        rc=$?
+        is "$rc|$(cat "$tmp/out")|$(cat "$tmp/err")" \
+                "2||mmpctl: cannot reach mmpd at $tmp/none: No such file or directory (is mmpd running?)" \
+                "$cmd without mmpd: exit 2, clear message"
+done
+
+MMPD_SOCKET=$tmp/env.mmpd "$MMPCTL" status >/dev/null 2>"$tmp/err"
+is "$?|$(cat "$tmp/err")" \
+        "2|mmpctl: cannot reach mmpd at $tmp/env.mmpd: No such file or directory (is mmpd running?)" \
+        "\$MMPD_SOCKET is used"
+MMPD_SOCKET=$S "$MMPCTL" status >/dev/null 2>&1
+is "$?" "0" "\$MMPD_SOCKET reaches the fake"
+MMPD_SOCKET=$tmp/env.mmpd "$MMPCTL" --socket "$S" status >/dev/null 2>&1
+is "$?" "0" "--socket wins over \$MMPD_SOCKET"
+"$MMPCTL" check --socket "$S" /dev/loop1 >/dev/null 2>&1
+is "$?" "0" "--socket after the command name"
+
+if [ -e /run/mmpd/io.mmpd ]; then
+        skip "default socket path in the message" "/run/mmpd/io.mmpd exists here"
+else
+        "$MMPCTL" status >/dev/null 2>"$tmp/err"
+        is "$?|$(cat "$tmp/err")" \
+                "2|mmpctl: cannot reach mmpd at /run/mmpd/io.mmpd: No such file or directory (is mmpd running?)" \
+                "default socket /run/mmpd/io.mmpd"
+fi
+
+# A socket left behind by a dead mmpd: nobody listens.
+start_fake "$tmp/dead.mmpd"
+stop_fake "$tmp/dead.mmpd"
+"$MMPCTL" --socket "$tmp/dead.mmpd" check /dev/loop1 >/dev/null 2>"$tmp/err"
+is "$?|$(cat "$tmp/err")" \
+        "2|mmpctl: cannot reach mmpd at $tmp/dead.mmpd: Connection refused (is mmpd running?)" \
+        "stale socket: Connection refused"
+
+done_testing
