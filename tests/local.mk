@@ -6,3 +6,4 @@ include tests/conf/local.mk
 include tests/io/local.mk
 include tests/faultdev/local.mk
 include tests/integ/local.mk
+include tests/varlink/local.mk
