@@ -154,9 +154,11 @@ size_t mmp_varlink_in_partial(const struct mmp_varlink_in *in)
 {
         const char *last;
 
-        if (in->start == in->end)
-                return 0;
-        last = memrchr(in->buf + in->start, 0, in->end - in->start);
+        /* [start, scanned) holds no NUL: only the rest needs looking at,
+         * which is nothing right after mmp_varlink_in_next() returned 0. */
+        if (in->scanned >= in->end)
+                return in->end - in->start;
+        last = memrchr(in->buf + in->scanned, 0, in->end - in->scanned);
         return last ? (size_t) (in->buf + in->end - last - 1) : in->end - in->start;
 }
 
