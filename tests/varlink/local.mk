@@ -16,3 +16,11 @@ tests_varlink_test_offload_SOURCES = tests/varlink/test-offload.c
 tests_varlink_test_offload_CPPFLAGS = $(varlink_test_cppflags)
 tests_varlink_test_offload_CFLAGS = $(varlink_test_cflags)
 tests_varlink_test_offload_LDADD = mmpd/libmmpd-varlink.la $(CMOCKA_LIBS) $(EV_LIBS)
+
+check_PROGRAMS += tests/varlink/test-errors
+TESTS += tests/varlink/test-errors
+tests_varlink_test_errors_SOURCES = tests/varlink/test-errors.c
+tests_varlink_test_errors_CPPFLAGS = $(varlink_test_cppflags)
+tests_varlink_test_errors_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_errors_LDADD = mmpd/libmmpd-varlink.la lib/libmmp-core.la \
+	$(CMOCKA_LIBS) $(JANSSON_LIBS) $(EXT2FS_LIBS)
