@@ -24,3 +24,18 @@ tests_varlink_test_errors_CPPFLAGS = $(varlink_test_cppflags)
 tests_varlink_test_errors_CFLAGS = $(varlink_test_cflags)
 tests_varlink_test_errors_LDADD = mmpd/libmmpd-varlink.la lib/libmmp-core.la \
 	$(CMOCKA_LIBS) $(JANSSON_LIBS) $(EXT2FS_LIBS)
+
+# The server on a loop with the fake registry (check-only), driven by
+# conformance.py over the raw wire protocol.
+check_PROGRAMS += tests/varlink/test-server
+tests_varlink_test_server_SOURCES = \
+	tests/varlink/test-server.c \
+	tests/varlink/fake-manager.c tests/varlink/fake-manager.h
+tests_varlink_test_server_CPPFLAGS = $(varlink_test_cppflags)
+tests_varlink_test_server_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_server_LDADD = mmpd/libmmpd-varlink.la lib/libmmp-core.la \
+	$(JANSSON_LIBS) $(EV_LIBS) $(EXT2FS_LIBS)
+
+TESTS += tests/varlink/conformance.py
+dist_check_SCRIPTS += tests/varlink/conformance.py
+EXTRA_DIST += tests/varlink/varlink_wire.py
