@@ -75,7 +75,8 @@ void mmp_name_set(char *dst, size_t field_len, const char *src)
 {
         size_t n = src ? strnlen(src, field_len) : 0;
 
-        memcpy(dst, src, n);
+        if (n)  /* memcpy(dst, NULL, 0) is undefined behaviour */
+                memcpy(dst, src, n);
         memset(dst + n, 0, field_len - n);
 }
 
@@ -120,6 +121,11 @@ int mmp_sb_decode(const void *buf, size_t len, struct mmp_sb *ret)
         sb.first_data_block = ld32(p, SB_OFF(s_first_data_block));
         sb.mmp_block = ld64(p, SB_OFF(s_mmp_block));
         if (sb.mmp_block <= sb.first_data_block || sb.mmp_block >= sb.blocks_count)
+                return -ERANGE;
+        /* A corrupt s_blocks_count_hi can make an absurd s_mmp_block look in
+         * range; its byte offset must not wrap past 2^64 (it would point at
+         * some other block, even the superblock) and must fit in off_t. */
+        if (sb.mmp_block > ((uint64_t) INT64_MAX - (sb.block_size - 1)) / sb.block_size)
                 return -ERANGE;
         sb.update_interval = ld16(p, SB_OFF(s_mmp_update_interval));
 

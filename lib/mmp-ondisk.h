@@ -11,7 +11,8 @@
  *   -ENODATA      buffer shorter than the structure (truncated read, empty file)
  *   -EMEDIUMTYPE  not an ext2/3/4 superblock (bad s_magic)
  *   -EOPNOTSUPP   ext4, but the mmp feature is off ("tune2fs -O mmp DEV")
- *   -ERANGE       s_mmp_block outside (s_first_data_block, blocks count)
+ *   -ERANGE       s_mmp_block outside (s_first_data_block, blocks count), or
+ *                 so large that its byte offset would not fit in off_t
  *   -EBADMSG      checksum mismatch (superblock or MMP block)
  *   -EUCLEAN      MMP block has a bad magic number
  *   -EINVAL       some other field is impossible (block size, csum type)
@@ -109,7 +110,8 @@ int mmp_block_encode(const struct mmp_sb *sb, const struct mmp_block *blk,
 /* Checksum of the first 0x3FC bytes of an MMP block, seeded per @sb. */
 uint32_t mmp_block_csum(const struct mmp_sb *sb, const void *buf);
 
-/* Fill a fixed-width name field from a C string (truncates, NUL-pads). */
+/* Fill a fixed-width name field from a C string (truncates, NUL-pads);
+ * a NULL @src clears the field. */
 void mmp_name_set(char *dst, size_t field_len, const char *src);
 
 /* Human sentence for an errno returned by this module; never NULL. */

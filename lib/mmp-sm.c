@@ -24,6 +24,8 @@ struct mmp_sm {
         void *userdata;
         unsigned upd;            /* effective update interval, s */
         mmp_usec_t margin_cfg;   /* as configured (0 = automatic) */
+        bool spread;
+        mmp_usec_t slot;
 
         uint8_t *image;          /* last block read; writes are encoded into it */
         size_t blen;
@@ -88,6 +90,8 @@ int mmp_sm_new(const struct mmp_sm_config *cfg, struct mmp_sm **ret)
         sm->userdata = cfg->userdata;
         sm->upd = mmp_sb_update_interval(&cfg->sb);
         sm->margin_cfg = cfg->margin;
+        sm->spread = cfg->spread;
+        sm->slot = cfg->slot;
         sm->blen = cfg->sb.block_size;
         sm->offset = mmp_sb_mmp_offset(&cfg->sb);
         sm->state = MMP_STATE_IDLE;
@@ -284,6 +288,15 @@ static void record_good(struct mmp_sm *sm)
         mmp_deadlines(sm->last_good, sm->upd, sm->ci_good, sm->margin_cfg, &sm->dl);
         sm->period = mmp_heartbeat_period(sm->upd, sm->ci_good, sm->margin_cfg);
         sm->next_hb = sm->last_good + sm->period;
+        if (sm->spread) {
+                /* Next grid point after last_good: at most one period away,
+                 * so it is never later than the unspread beat; once on the
+                 * grid each beat stays there (writing early is always safe). */
+                mmp_usec_t d = (sm->last_good + sm->period - sm->slot % sm->period) % sm->period;
+
+                if (d)
+                        sm->next_hb = sm->last_good + sm->period - d;
+        }
 }
 
 static int hb_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
@@ -336,7 +349,7 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
                 /* Someone may be heartbeating: watch for a full W. */
                 set_holder(sm, &b, a);
                 sm->phase = MMP_PHASE_WAIT_ACTIVE;
-                sm->wait_until = ev->now + mmp_wait_seconds(sm->upd, b.check_interval) * MMP_USEC_PER_SEC;
+                sm->wait_until = ev->now + mmp_claim_watch_usec(sm->upd, b.check_interval);
                 a->type = MMP_ACT_WAIT;
                 return 0;
 

@@ -10,7 +10,8 @@
  *
  * Claim (never shortcut, see DESIGN §4):
  *   read; FSCK -> refuse; invalid seq / bad magic / bad csum -> refuse;
- *   ACTIVE -> wait W, re-read, changed -> refuse naming the holder;
+ *   ACTIVE -> wait W (+ slack, see mmp_claim_watch_usec), re-read,
+ *   changed -> refuse naming the holder;
  *   CLEAN skips that first wait only.  Write a fresh random seq with our node,
  *   device and check_interval; ALWAYS wait W (the kernel's zero wait after
  *   CLEAN lets two mounters both win); re-read: seq and node must be ours.
@@ -124,6 +125,11 @@ struct mmp_sm_config {
         const char *nodename;            /* written to mmp_nodename (<= 64 bytes used) */
         const char *bdevname;            /* written to mmp_bdevname (<= 32 bytes used) */
         mmp_usec_t margin;               /* fence margin; 0 = mmp_default_margin() */
+        /* Spread heartbeats of many volumes over the period: beats are put on
+         * the grid slot + k * period (never later than last write + period).
+         * Without it, a beat follows the last write by exactly one period. */
+        bool spread;
+        mmp_usec_t slot;
         /* Random seq source; NULL = getrandom().  Tests pass a fixed one. */
         uint32_t (*random_u32)(void *userdata);
         void *userdata;

@@ -67,3 +67,9 @@ mmp_usec_t mmp_heartbeat_period(unsigned update_interval, unsigned ondisk_check_
                 period = room;
         return period ? period : MMP_USEC_PER_SEC;
 }
+
+mmp_usec_t mmp_claim_watch_usec(unsigned update_interval, unsigned ondisk_check_interval)
+{
+        return (mmp_usec_t) mmp_wait_seconds(update_interval, ondisk_check_interval) * MMP_USEC_PER_SEC +
+               MMP_CLAIM_SLACK_USEC;
+}

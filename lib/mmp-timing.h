@@ -55,6 +55,18 @@ void mmp_deadlines(mmp_usec_t last_write, unsigned update_interval,
                    unsigned ondisk_check_interval, mmp_usec_t margin_usec,
                    struct mmp_deadlines *ret);
 
+/*
+ * How long a claimant watches an ACTIVE block before deciding it is dead:
+ * W plus MMP_CLAIM_SLACK_USEC.  A holder that has just written its claim
+ * seq is silent for its own post-write wait (W), then verifies and writes
+ * its first heartbeat.  A claimant that read the claim seq right after it
+ * landed and watched for exactly W could re-read just before that first
+ * heartbeat, find the block unchanged and take a volume that was claimed a
+ * moment before.  The slack covers the holder's verify read and write.
+ */
+#define MMP_CLAIM_SLACK_USEC (2 * MMP_USEC_PER_SEC)
+mmp_usec_t mmp_claim_watch_usec(unsigned update_interval, unsigned ondisk_check_interval);
+
 /* Default margin for an update interval, in microseconds. */
 mmp_usec_t mmp_default_margin(unsigned update_interval);
 

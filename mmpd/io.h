@@ -30,15 +30,53 @@ enum mmpd_io_op { MMPD_IO_READ, MMPD_IO_WRITE };
 /*
  * Completion: @result is the byte count (== len) or a negative errno; a
  * short transfer is reported as -EIO, a missed deadline as -ETIMEDOUT.
- * Called from the loop, exactly once per submit.
+ * Called from the loop, exactly once per submit.  Except after -ETIMEDOUT
+ * the request is idle again when @cb runs, so @cb may resubmit it.
+ * Whichever of completion and deadline the loop sees first wins; an I/O
+ * that completed by its deadline but is reaped in the same loop iteration
+ * as the deadline fires is reported as completed.
  */
 typedef void (*mmpd_io_cb)(struct mmpd_ioreq *req, ssize_t result, void *userdata);
-/* Called when a timed-out request has finally completed and may be reused. */
+/*
+ * Called when a timed-out request has finally completed and may be reused:
+ * once after every -ETIMEDOUT (at once if the I/O never reached the kernel,
+ * e.g. it was still waiting for a free slot).  May be NULL.
+ */
 typedef void (*mmpd_io_idle_cb)(struct mmpd_ioreq *req, void *userdata);
 
-/* @max_inflight bounds the AIO context (io_setup nr_events). */
+/*
+ * @max_inflight bounds the AIO context (io_setup nr_events) and how many
+ * I/Os are in the kernel at once; further ones wait in the queue (their
+ * deadline runs).  A timed-out I/O keeps its slot until the kernel lets go
+ * of it, so size this to the number of requests (one per volume) and a
+ * stuck device cannot starve the others.
+ *
+ * The engine's own watchers do not keep ev_run() going; busy requests do.
+ */
 int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **ret);
+/*
+ * Not from inside one of the engine's callbacks.  No callback runs after
+ * this.  Requests not yet freed are freed with the engine.  If the kernel
+ * still owns some buffers (I/O stuck on a device), those requests, their
+ * devices and the AIO context are left allocated on purpose: io_destroy()
+ * would block until the device answers, and the kernel may still write
+ * into the buffers.  Process exit reclaims them.
+ */
 struct mmpd_io *mmpd_io_free(struct mmpd_io *io);
+
+/* Counters for tests, benchmarks and status output. */
+struct mmpd_io_stats {
+        uint64_t submit_calls;    /* io_submit() system calls */
+        uint64_t submitted;       /* iocbs the kernel accepted */
+        uint64_t completed;       /* completions reaped (late ones included) */
+        uint64_t timeouts;        /* -ETIMEDOUT reported */
+        uint64_t late;            /* completions that arrived after -ETIMEDOUT */
+        uint64_t submit_errors;   /* requests io_submit() refused (cb got the errno) */
+        uint64_t eagain;          /* io_submit() -EAGAIN, retried */
+        unsigned queued;          /* waiting for io_submit() now */
+        unsigned inflight;        /* owned by the kernel now (timed-out ones included) */
+};
+void mmpd_io_get_stats(const struct mmpd_io *io, struct mmpd_io_stats *ret);
 
 /*
  * Open @path for MMP I/O.  Block devices: O_RDWR|O_DIRECT|O_EXCL (so the
@@ -54,9 +92,17 @@ int mmpd_dev_open(const char *path, struct mmpd_dev **ret);
 /*
  * Adopt an fd passed in (systemd fd store, SCM_RIGHTS).  The fd is dup'd,
  * the caller keeps its own.  A block device fd must have O_DIRECT in
- * F_GETFL (the seed's rule), otherwise -EBADFD.
+ * F_GETFL (the seed's rule), otherwise -EBADFD; anything neither block
+ * device nor regular file is -ENOTBLK.  @path (required) is only kept for
+ * mmpd_dev_path().  Only positioned I/O is used: the dups share the file
+ * offset with the caller's fd.
  */
 int mmpd_dev_adopt(int fd, const char *path, struct mmpd_dev **ret);
+/*
+ * Drops the caller's reference.  Requests made on @dev keep its fds open
+ * until they are freed themselves, so a queued I/O can never reach a
+ * reused fd number.
+ */
 struct mmpd_dev *mmpd_dev_free(struct mmpd_dev *dev);
 
 int mmpd_dev_fd(const struct mmpd_dev *dev);          /* the I/O fd */
@@ -66,6 +112,7 @@ bool mmpd_dev_is_block(const struct mmpd_dev *dev);
 dev_t mmpd_dev_rdev(const struct mmpd_dev *dev);      /* 0 for files */
 const char *mmpd_dev_path(const struct mmpd_dev *dev);
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev);   /* bytes */
+bool mmpd_dev_is_direct(const struct mmpd_dev *dev);   /* false: buffered image file */
 
 /* A request with an aligned buffer of @size bytes (rounded up to align). */
 int mmpd_ioreq_new(struct mmpd_io *io, struct mmpd_dev *dev, size_t size,
@@ -82,7 +129,10 @@ bool mmpd_ioreq_busy(const struct mmpd_ioreq *req);
 /*
  * Queue one read or write of @len bytes at @offset (both multiples of the
  * device alignment; @len <= buffer size) using the request's buffer.
- * @deadline is monotonic (mmpd_now()).  -EBUSY when the request is busy.
+ * @deadline is monotonic (mmpd_now()); MMP_USEC_INFINITY for none.
+ * -EBUSY when the request is busy, -EINVAL for a bad length, offset or op.
+ * Never calls a callback itself: errors from io_submit() arrive through
+ * @cb from the loop.
  */
 int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
                       uint64_t offset, size_t len, mmp_usec_t deadline);

@@ -1,1 +1,22 @@
-# tests/integ
+# tests/integ: mmpd against real peers (kernel, e2fsprogs) on loop devices.
+check_PROGRAMS += tests/integ/mmp-watch
+tests_integ_mmp_watch_SOURCES = tests/integ/mmp-watch.c
+tests_integ_mmp_watch_CFLAGS = $(AM_CFLAGS) $(EXT2FS_CFLAGS)
+tests_integ_mmp_watch_LDADD = lib/libmmp-core.la $(EXT2FS_LIBS)
+
+integ_scripts = \
+	tests/integ/held.sh \
+	tests/integ/refuse.sh \
+	tests/integ/race.sh \
+	tests/integ/takeover.sh \
+	tests/integ/lifecycle.sh \
+	tests/integ/config.sh
+dist_check_SCRIPTS += $(integ_scripts)
+TESTS += $(integ_scripts)
+EXTRA_DIST += tests/lib/mmpd.sh
+
+# make bench: numbers, not pass/fail timing tests (see tests/bench/).
+EXTRA_DIST += tests/bench/hold.sh
+bench: all $(check_PROGRAMS)
+	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/bench/hold.sh
+.PHONY: bench

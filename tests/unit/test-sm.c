@@ -240,7 +240,7 @@ static void test_active_unchanged_claims_after_two_waits(void **state)
         assert_int_equal(w->act.type, MMP_ACT_WAIT);
         assert_true(w->act.have_holder);
         assert_string_equal(w->act.holder.nodename, "node-b");
-        assert_true(w->act.wake_at == t0 + S(21));
+        assert_true(w->act.wake_at == t0 + S(21) + MMP_CLAIM_SLACK_USEC);
         assert_int_equal(w->writes, 0);
         run_until(w, MMP_ACT_CLAIMED, t0 + S(100));
         assert_true(w->now >= t0 + S(42));
@@ -279,6 +279,81 @@ static void test_changed_during_second_wait_refused(void **state)
         assert_string_equal(w->act.holder.nodename, "node-b");
         assert_int_equal(w->writes, 1);          /* did not write again */
         world_free(w);
+}
+
+/* Discrete-event driver for two machines on one disk: each I/O takes the
+ * world's latency and samples or lands on the disk when it completes. */
+static mmp_usec_t sim_next(struct world *w, mmp_usec_t issued)
+{
+        if (w->act.type == MMP_ACT_READ || w->act.type == MMP_ACT_WRITE)
+                return issued + w->io_latency;
+        return w->act.wake_at;
+}
+
+static void sim_fire(struct world *w, uint8_t *disk, mmp_usec_t *issued, mmp_usec_t at)
+{
+        w->now = at;
+        if (w->act.type == MMP_ACT_READ) {
+                memcpy(w->disk, disk, BS);
+                step(w, MMP_EV_READ_DONE, 0);
+        } else if (w->act.type == MMP_ACT_WRITE) {
+                memcpy(disk, w->act.data, BS);
+                step(w, MMP_EV_WRITE_DONE, 0);
+        } else {
+                step(w, MMP_EV_TIMER, 0);
+        }
+        *issued = w->now;
+}
+
+/* B starts right after A's claim write landed and watches the block.  A is
+ * silent for its post-write wait, then needs a verify read and a heartbeat
+ * write: B's watch must outlast that, so B refuses and A keeps the volume
+ * (without the slack B takes it and A is LOST a moment after CLAIMED). */
+static void test_two_claimants_b_just_after_a(void **state)
+{
+        struct world *a = world_new(1, true), *b = world_new(1, true);
+        struct mmp_sm_config cfg = {
+                .sb = b->sb, .nodename = "node-b", .bdevname = "sdc",
+                .random_u32 = fixed_rng, .userdata = b,
+        };
+        uint8_t disk[BS];
+        mmp_usec_t ia, ib, t_a_written;
+
+        mmp_sm_free(b->sm);
+        b->rng = 99;
+        assert_int_equal(mmp_sm_new(&cfg, &b->sm), 0);
+        memcpy(disk, a->disk, BS);
+        a->io_latency = 5000;                   /* 5 ms per I/O */
+        b->io_latency = 0;
+
+        step(a, MMP_EV_CLAIM, 0);               /* A: read ... */
+        ia = a->now;
+        sim_fire(a, disk, &ia, ia + a->io_latency);     /* CLEAN -> write */
+        sim_fire(a, disk, &ia, ia + a->io_latency);     /* write lands: wait W */
+        assert_int_equal(a->act.type, MMP_ACT_WAIT);
+        t_a_written = a->now;
+
+        b->now = t_a_written + 1000;            /* B: 1 ms after A's write landed */
+        step(b, MMP_EV_CLAIM, 0);
+        ib = b->now;
+
+        for (int i = 0; i < 1000; i++) {
+                mmp_usec_t na = sim_next(a, ia), nb = sim_next(b, ib);
+
+                if (na == MMP_USEC_INFINITY && nb == MMP_USEC_INFINITY)
+                        break;
+                if (na <= nb)
+                        sim_fire(a, disk, &ia, na);
+                else
+                        sim_fire(b, disk, &ib, nb);
+                if (a->now > t_a_written + S(40))
+                        break;
+        }
+        assert_int_equal(status(b).state, MMP_STATE_REFUSED);
+        assert_string_equal(status(b).holder.nodename, "node-a");
+        assert_int_equal(status(a).state, MMP_STATE_HELD);
+        world_free(a);
+        world_free(b);
 }
 
 static void test_same_seq_other_node_refused(void **state)
@@ -407,6 +482,31 @@ static void test_heartbeat_advances(void **state)
         /* check + write + verify per heartbeat */
         assert_true(status(w).deadlines.fence_at == prev_good + S(21) - S(5));
         assert_true(status(w).deadlines.peer_use_at == prev_good + S(42));
+        world_free(w);
+}
+
+static void test_spread_puts_beats_on_the_slot_grid(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_sm_config cfg = {
+                .sb = w->sb, .nodename = "node-a", .bdevname = "sdb",
+                .random_u32 = fixed_rng, .userdata = w,
+                .spread = true, .slot = S(3) + 250000,     /* 3.25 s into each period */
+        };
+        mmp_usec_t prev;
+
+        mmp_sm_free(w->sm);
+        assert_int_equal(mmp_sm_new(&cfg, &w->sm), 0);
+        claim_ok(w);
+        prev = status(w).last_good;
+        for (int i = 0; i < 6; i++) {
+                tick(w);
+                assert_int_equal(status(w).state, MMP_STATE_HELD);
+                /* on the grid, and never more than one period apart */
+                assert_true(status(w).last_good % S(5) == S(3) + 250000);
+                assert_true(status(w).last_good - prev <= S(5));
+                prev = status(w).last_good;
+        }
         world_free(w);
 }
 
@@ -784,6 +884,7 @@ int main(void)
                 cmocka_unit_test(test_active_unchanged_claims_after_two_waits),
                 cmocka_unit_test(test_changed_during_first_wait_refused),
                 cmocka_unit_test(test_changed_during_second_wait_refused),
+                cmocka_unit_test(test_two_claimants_b_just_after_a),
                 cmocka_unit_test(test_same_seq_other_node_refused),
                 cmocka_unit_test(test_fsck_refused),
                 cmocka_unit_test(test_fsck_during_wait_refused),
@@ -792,6 +893,7 @@ int main(void)
                 cmocka_unit_test(test_claim_io_errors_refused),
                 cmocka_unit_test(test_claim_again_after_refusal),
                 cmocka_unit_test(test_heartbeat_advances),
+                cmocka_unit_test(test_spread_puts_beats_on_the_slot_grid),
                 cmocka_unit_test(test_rogue_write_lost_within_one_interval),
                 cmocka_unit_test(test_write_error_lost_at_fence_deadline),
                 cmocka_unit_test(test_read_error_lost_at_fence_deadline),

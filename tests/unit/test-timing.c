@@ -33,6 +33,9 @@ static void test_wait(void **state)
         assert_int_equal(mmp_wait_seconds(300, 300), 360);
         assert_int_equal(mmp_wait_seconds(59, 0), 119);        /* 2c+1 = c+60 at 59 */
         assert_int_equal(mmp_wait_seconds(5, 200), 260);       /* slow writer bought time */
+        /* a claimant watches an active block W plus the slack */
+        assert_true(mmp_claim_watch_usec(5, 10) == S(21) + MMP_CLAIM_SLACK_USEC);
+        assert_true(MMP_CLAIM_SLACK_USEC >= S(1));
 }
 
 static void test_check_interval_to_write(void **state)

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Device I/O engine; the contract is in io.h, opening devices in io-dev.c.
+ *
+ * Life of a request:
+ *
+ *   IDLE --submit()--> QUEUED --io_submit()--> KERNEL --completion--> IDLE, cb(result)
+ *   QUEUED --io_submit() refuses it--> DISPATCH --> IDLE, cb(-errno)
+ *   KERNEL --deadline--> TIMED_OUT, cb(-ETIMEDOUT) --completion--> IDLE, idle_cb()
+ *   QUEUED --deadline--> DISPATCH, cb(-ETIMEDOUT) --> IDLE, idle_cb()
+ *
+ * mmpd_ioreq_free() destroys an IDLE or QUEUED request at once (the kernel
+ * never saw its buffer) and only marks the others: their completion, or the
+ * end of their dispatch, destroys them.  Like sanlock's diskio.c we never
+ * rely on io_cancel(): a buffer the kernel owns is left alone until the
+ * kernel returns it.
+ *
+ * Deadlines live in one binary min-heap per engine, served by one timerfd on
+ * CLOCK_BOOTTIME.  libev's ev_timer runs on CLOCK_MONOTONIC, which stops
+ * during suspend, so per-request ev_timers would fire late by however long
+ * the machine slept: exactly the case mmpd_now() uses CLOCK_BOOTTIME for.
+ * The heap costs O(log n) per submit/complete (14 levels at 10,000
+ * volumes) and the timerfd is re-armed only when the earliest deadline moves
+ * earlier; when it moves later the timer is left to fire early once and is
+ * re-armed then, so a steady heartbeat costs no timer syscalls.
+ *
+ * Where this can still wait: io_submit() itself may sleep when a block
+ * device's request queue is full (tag allocation), when ext4 allocates
+ * blocks for an O_DIRECT write into a hole, and for buffered image files,
+ * whose I/O happens inside io_submit().  RWF_NOWAIT would turn the first
+ * into -EAGAIN, at the price of a heartbeat that polls behind a busy queue
+ * instead of waiting in line; not done.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/param.h>          /* MAX */
+#include <sys/queue.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libaio.h>
+
+#include "macro.h"
+#include "io.h"
+#include "io-internal.h"
+
+#define HEAP_NONE         SIZE_MAX
+#define REAP_BATCH        64
+#define EAGAIN_BACKOFF_S  0.001
+
+enum req_state {
+        REQ_IDLE,
+        REQ_QUEUED,             /* waiting for io_submit() */
+        REQ_KERNEL,             /* the kernel owns the buffer */
+        REQ_TIMED_OUT,          /* as KERNEL, and cb already had -ETIMEDOUT */
+        REQ_DISPATCH,           /* out of the kernel, its cb is due or running */
+};
+
+struct mmpd_ioreq {
+        struct iocb iocb;
+        struct mmpd_io *io;
+        struct mmpd_dev *dev;
+        void *buf;
+        size_t size;
+        size_t len;             /* of the current I/O */
+        mmpd_io_cb cb;
+        mmpd_io_idle_cb idle_cb;
+        void *userdata;
+        enum req_state state;
+        bool free_pending;      /* freed by the caller while busy */
+        ssize_t result;         /* io_submit() error waiting for dispatch */
+        mmp_usec_t deadline;
+        mmp_usec_t started;
+        mmp_usec_t last_duration;
+        size_t heap_idx;        /* HEAP_NONE when no deadline is pending */
+        TAILQ_ENTRY(mmpd_ioreq) queue;  /* io->queue, or a dispatch list */
+        LIST_ENTRY(mmpd_ioreq) all;
+};
+
+TAILQ_HEAD(req_queue, mmpd_ioreq);
+
+struct mmpd_io {
+        struct ev_loop *loop;
+        io_context_t ctx;
+        unsigned max_inflight;
+        unsigned active;        /* busy, not free_pending: they hold a loop ref */
+        bool eagain;            /* the last io_submit() said -EAGAIN */
+        bool closing;           /* in mmpd_io_free(): no more callbacks */
+        int efd;                /* completions (IOCB_FLAG_RESFD) */
+        int tfd;                /* earliest deadline, CLOCK_BOOTTIME */
+        mmp_usec_t armed_at;    /* tfd expiry, MMP_USEC_INFINITY when disarmed */
+        ev_io efd_watcher;
+        ev_io tfd_watcher;
+        ev_prepare prepare;     /* flushes the queue once per loop iteration */
+        ev_idle again;          /* keeps the loop from blocking on a non-empty queue */
+        ev_timer backoff;       /* retry after -EAGAIN */
+        struct req_queue queue;
+        LIST_HEAD(, mmpd_ioreq) reqs;
+        size_t n_reqs;
+        struct mmpd_ioreq **heap;
+        size_t n_heap, heap_cap;
+        struct iocb **iocbs;    /* max_inflight slots for io_submit() */
+        struct mmpd_io_stats stats;
+};
+
+mmp_usec_t mmpd_now(void)
+{
+        struct timespec ts;
+
+        /* Cannot fail for a valid clock id and pointer. */
+        (void) clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (mmp_usec_t) ts.tv_sec * MMP_USEC_PER_SEC + (mmp_usec_t) ts.tv_nsec / 1000;
+}
+
+/* ---- deadline heap ----------------------------------------------------- */
+
+static void heap_put(struct mmpd_io *io, size_t i, struct mmpd_ioreq *r)
+{
+        io->heap[i] = r;
+        r->heap_idx = i;
+}
+
+static void heap_up(struct mmpd_io *io, size_t i)
+{
+        struct mmpd_ioreq *r = io->heap[i];
+
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+
+                if (io->heap[parent]->deadline <= r->deadline)
+                        break;
+                heap_put(io, i, io->heap[parent]);
+                i = parent;
+        }
+        heap_put(io, i, r);
+}
+
+static void heap_down(struct mmpd_io *io, size_t i)
+{
+        struct mmpd_ioreq *r = io->heap[i];
+
+        for (;;) {
+                size_t c = 2 * i + 1;
+
+                if (c >= io->n_heap)
+                        break;
+                if (c + 1 < io->n_heap && io->heap[c + 1]->deadline < io->heap[c]->deadline)
+                        c++;
+                if (r->deadline <= io->heap[c]->deadline)
+                        break;
+                heap_put(io, i, io->heap[c]);
+                i = c;
+        }
+        heap_put(io, i, r);
+}
+
+/* Room was reserved by mmpd_ioreq_new(): one slot per request. */
+static void heap_push(struct mmpd_io *io, struct mmpd_ioreq *r)
+{
+        heap_put(io, io->n_heap++, r);
+        heap_up(io, r->heap_idx);
+}
+
+static void heap_remove(struct mmpd_io *io, struct mmpd_ioreq *r)
+{
+        size_t i = r->heap_idx;
+        struct mmpd_ioreq *last;
+
+        if (i == HEAP_NONE)
+                return;
+        r->heap_idx = HEAP_NONE;
+        last = io->heap[--io->n_heap];
+        if (last == r)
+                return;
+        heap_put(io, i, last);
+        heap_up(io, i);
+        heap_down(io, last->heap_idx);
+}
+
+/* Arm the timerfd for the earliest deadline unless it fires earlier already. */
+static void timer_arm(struct mmpd_io *io)
+{
+        struct itimerspec its = {};
+        mmp_usec_t t;
+
+        if (io->n_heap == 0 || io->heap[0]->deadline >= io->armed_at)
+                return;
+        t = MAX(io->heap[0]->deadline, (mmp_usec_t) 1);   /* all zero would disarm */
+        its.it_value.tv_sec = (time_t) (t / MMP_USEC_PER_SEC);
+        its.it_value.tv_nsec = (long) (t % MMP_USEC_PER_SEC) * 1000;
+        /* Only EINVAL for a bad value is possible here, and t is valid. */
+        if (timerfd_settime(io->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+                io->armed_at = t;
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static void active_inc(struct mmpd_io *io)
+{
+        if (io->active++ == 0)
+                ev_ref(io->loop);
+}
+
+static void active_dec(struct mmpd_io *io)
+{
+        if (--io->active == 0)
+                ev_unref(io->loop);
+}
+
+static void req_set_idle(struct mmpd_ioreq *r)
+{
+        r->state = REQ_IDLE;
+        active_dec(r->io);
+}
+
+static void req_destroy(struct mmpd_ioreq *r)
+{
+        LIST_REMOVE(r, all);
+        r->io->n_reqs--;
+        free(r->buf);
+        mmpd_dev_unref(r->dev);
+        free(r);
+}
+
+static void queue_remove(struct mmpd_io *io, struct mmpd_ioreq *r)
+{
+        TAILQ_REMOVE(&io->queue, r, queue);
+        io->stats.queued--;
+}
+
+int mmpd_ioreq_new(struct mmpd_io *io, struct mmpd_dev *dev, size_t size,
+                   mmpd_io_cb cb, mmpd_io_idle_cb idle_cb, void *userdata,
+                   struct mmpd_ioreq **ret)
+{
+        _cleanup_free_ struct mmpd_ioreq *r = NULL;
+        size_t align;
+        int k;
+
+        if (!io || !dev || !cb || !ret || size == 0)
+                return -EINVAL;
+        align = dev->align;
+        if (size > SIZE_MAX - align)
+                return -EINVAL;
+        size = (size + align - 1) / align * align;
+
+        if (io->n_reqs == io->heap_cap) {
+                size_t cap = MAX(io->heap_cap * 2, (size_t) 16);
+                struct mmpd_ioreq **heap = reallocarray(io->heap, cap, sizeof(*heap));
+
+                if (!heap)
+                        return -ENOMEM;
+                io->heap = heap;
+                io->heap_cap = cap;
+        }
+
+        r = calloc(1, sizeof(*r));
+        if (!r)
+                return -ENOMEM;
+        k = posix_memalign(&r->buf, align, size);
+        if (k != 0)
+                return -k;
+        /* Defined bytes: a write of a fresh buffer must not leak heap data. */
+        memset(r->buf, 0, size);
+
+        r->io = io;
+        r->dev = dev;
+        r->size = size;
+        r->cb = cb;
+        r->idle_cb = idle_cb;
+        r->userdata = userdata;
+        r->state = REQ_IDLE;
+        r->heap_idx = HEAP_NONE;
+        mmpd_dev_ref(dev);
+        LIST_INSERT_HEAD(&io->reqs, r, all);
+        io->n_reqs++;
+        *ret = TAKE_PTR(r);
+        return 0;
+}
+
+struct mmpd_ioreq *mmpd_ioreq_free(struct mmpd_ioreq *req)
+{
+        struct mmpd_io *io;
+
+        if (!req || req->free_pending)
+                return NULL;
+        io = req->io;
+        switch (req->state) {
+        case REQ_IDLE:
+                req_destroy(req);
+                break;
+        case REQ_QUEUED:
+                queue_remove(io, req);
+                heap_remove(io, req);
+                active_dec(io);
+                req_destroy(req);
+                break;
+        case REQ_KERNEL:
+        case REQ_TIMED_OUT:
+        case REQ_DISPATCH:
+                /* The kernel (or a dispatch loop) still holds it. */
+                heap_remove(io, req);
+                req->free_pending = true;
+                active_dec(io);
+                break;
+        }
+        return NULL;
+}
+
+void *mmpd_ioreq_buf(struct mmpd_ioreq *req) { return req->buf; }
+bool mmpd_ioreq_busy(const struct mmpd_ioreq *req) { return req->state != REQ_IDLE; }
+mmp_usec_t mmpd_ioreq_last_duration(const struct mmpd_ioreq *req) { return req->last_duration; }
+
+int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
+                      uint64_t offset, size_t len, mmp_usec_t deadline)
+{
+        struct mmpd_io *io = req->io;
+        struct mmpd_dev *dev = req->dev;
+
+        if (req->state != REQ_IDLE)
+                return -EBUSY;
+        if (len == 0 || len > req->size || len % dev->align || offset % dev->align ||
+            offset > (uint64_t) LLONG_MAX - len)
+                return -EINVAL;
+
+        switch (op) {
+        case MMPD_IO_READ:
+                io_prep_pread(&req->iocb, dev->fd, req->buf, len, (long long) offset);
+                break;
+        case MMPD_IO_WRITE:
+                io_prep_pwrite(&req->iocb, dev->fd, req->buf, len, (long long) offset);
+                break;
+        default:
+                return -EINVAL;
+        }
+        io_set_eventfd(&req->iocb, io->efd);
+        req->iocb.data = req;
+        req->len = len;
+        req->deadline = deadline;
+        req->started = mmpd_now();
+        req->state = REQ_QUEUED;
+        TAILQ_INSERT_TAIL(&io->queue, req, queue);
+        io->stats.queued++;
+        active_inc(io);
+        if (deadline != MMP_USEC_INFINITY) {
+                heap_push(io, req);
+                timer_arm(io);
+        }
+        return 0;
+}
+
+/* ---- the loop side ----------------------------------------------------- */
+
+static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp_usec_t now)
+{
+        ssize_t result;
+
+        io->stats.inflight--;
+        io->stats.completed++;
+        r->last_duration = now > r->started ? now - r->started : 0;
+        if (r->state == REQ_TIMED_OUT)
+                io->stats.late++;
+
+        if (r->free_pending) {
+                req_destroy(r);
+                return;
+        }
+        if (r->state == REQ_TIMED_OUT) {
+                req_set_idle(r);
+                if (r->idle_cb && !io->closing)
+                        r->idle_cb(r, r->userdata);
+                return;
+        }
+
+        heap_remove(io, r);
+        if (res < 0)
+                result = res;
+        else
+                result = (size_t) res == r->len ? (ssize_t) res : -EIO;
+        req_set_idle(r);
+        if (!io->closing)
+                r->cb(r, result, r->userdata);
+}
+
+/* Never blocks: zero timeout, and libaio checks the ring in user space first. */
+static void reap(struct mmpd_io *io)
+{
+        struct io_event ev[REAP_BATCH];
+
+        while (io->stats.inflight > 0) {
+                struct timespec zero = {};
+                mmp_usec_t now;
+                int n;
+
+                n = io_getevents(io->ctx, 0, REAP_BATCH, ev, &zero);
+                if (n == -EINTR)
+                        continue;
+                if (n <= 0)
+                        return;
+                now = mmpd_now();
+                /* A callback may free or resubmit any request; a freed one
+                 * that is in this batch is still busy, so only marked. */
+                for (int i = 0; i < n; i++)
+                        req_complete(io, ev[i].data, (long) ev[i].res, now);
+                if (n < REAP_BATCH)
+                        return;
+        }
+}
+
+static void efd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct mmpd_io *io = w->data;
+        uint64_t count;
+        ssize_t n;
+
+        n = read(io->efd, &count, sizeof(count));       /* EAGAIN is fine */
+        (void) n;
+        reap(io);
+}
+
+static void req_timeout(struct mmpd_io *io, struct mmpd_ioreq *r)
+{
+        io->stats.timeouts++;
+        if (r->state == REQ_KERNEL) {
+                r->state = REQ_TIMED_OUT;
+                r->cb(r, -ETIMEDOUT, r->userdata);      /* may free r: deferred */
+                return;
+        }
+
+        /* Still queued: the kernel never saw it, so it is reusable at once,
+         * but only after the caller has heard of the timeout. */
+        queue_remove(io, r);
+        r->state = REQ_DISPATCH;
+        r->cb(r, -ETIMEDOUT, r->userdata);
+        if (r->free_pending) {
+                req_destroy(r);
+                return;
+        }
+        req_set_idle(r);
+        if (r->idle_cb)
+                r->idle_cb(r, r->userdata);
+}
+
+static void tfd_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct mmpd_io *io = w->data;
+        uint64_t ticks;
+        mmp_usec_t now;
+        size_t budget;
+        ssize_t n;
+
+        n = read(io->tfd, &ticks, sizeof(ticks));
+        (void) n;
+        io->armed_at = MMP_USEC_INFINITY;
+
+        /* An I/O that completed in time is not reported late because its
+         * eventfd wakeup comes later in this loop iteration. */
+        reap(io);
+
+        /* Bounded: a callback may resubmit with a deadline already past. */
+        now = mmpd_now();
+        for (budget = io->n_heap; budget > 0 && io->n_heap > 0; budget--) {
+                struct mmpd_ioreq *r = io->heap[0];
+
+                if (r->deadline > now)
+                        break;
+                heap_remove(io, r);
+                req_timeout(io, r);
+        }
+        timer_arm(io);
+}
+
+/*
+ * One io_submit() for everything queued, as far as max_inflight allows.  A
+ * short count means iocbs[k] was not taken; calling again tells why: an
+ * errno belongs to that iocb alone, -EAGAIN means "later".
+ */
+static void flush(struct mmpd_io *io, struct req_queue *failed)
+{
+        io->eagain = false;
+        while (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight) {
+                unsigned room = io->max_inflight - io->stats.inflight, n = 0;
+                struct mmpd_ioreq *r;
+                int k;
+
+                TAILQ_FOREACH(r, &io->queue, queue) {
+                        if (n == room)
+                                break;
+                        io->iocbs[n++] = &r->iocb;
+                }
+
+                io->stats.submit_calls++;
+                k = io_submit(io->ctx, (long) n, io->iocbs);
+                if (k > 0) {
+                        for (int i = 0; i < k; i++) {
+                                r = TAILQ_FIRST(&io->queue);
+                                queue_remove(io, r);
+                                r->state = REQ_KERNEL;
+                        }
+                        io->stats.inflight += (unsigned) k;
+                        io->stats.submitted += (unsigned) k;
+                        continue;
+                }
+                if (k == 0 || k == -EAGAIN) {
+                        io->stats.eagain++;
+                        io->eagain = true;
+                        return;
+                }
+
+                r = TAILQ_FIRST(&io->queue);
+                queue_remove(io, r);
+                heap_remove(io, r);
+                r->state = REQ_DISPATCH;
+                r->result = k;
+                io->stats.submit_errors++;
+                TAILQ_INSERT_TAIL(failed, r, queue);
+        }
+}
+
+/* Last of the prepare watchers (EV_MINPRI): every callback of this loop
+ * iteration has had its chance to queue I/O by now. */
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+        struct mmpd_io *io = w->data;
+        struct req_queue failed = TAILQ_HEAD_INITIALIZER(failed);
+        struct mmpd_ioreq *r;
+
+        flush(io, &failed);
+
+        while ((r = TAILQ_FIRST(&failed))) {
+                TAILQ_REMOVE(&failed, r, queue);
+                if (r->free_pending) {
+                        req_destroy(r);
+                        continue;
+                }
+                req_set_idle(r);
+                r->cb(r, r->result, r->userdata);
+        }
+
+        /* What those callbacks queued goes out next iteration, without
+         * looping here: a callback that resubmits a doomed request forever
+         * must not wedge the loop. */
+        if (io->eagain) {
+                if (!ev_is_active(&io->backoff))
+                        ev_timer_start(loop, &io->backoff);
+        } else if (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight)
+                ev_idle_start(loop, &io->again);
+}
+
+static void again_cb(struct ev_loop *loop, ev_idle *w, int revents)
+{
+        ev_idle_stop(loop, w);  /* the next prepare does the work */
+}
+
+static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+}
+
+/* ---- the engine -------------------------------------------------------- */
+
+int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **ret)
+{
+        struct mmpd_io *io;
+        int r;
+
+        if (!loop || !ret || max_inflight == 0 || max_inflight > INT_MAX / 2)
+                return -EINVAL;
+
+        io = calloc(1, sizeof(*io));
+        if (!io)
+                return -ENOMEM;
+        io->loop = loop;
+        io->max_inflight = max_inflight;
+        io->efd = io->tfd = -1;
+        io->armed_at = MMP_USEC_INFINITY;
+        TAILQ_INIT(&io->queue);
+        LIST_INIT(&io->reqs);
+
+        io->iocbs = calloc(max_inflight, sizeof(*io->iocbs));
+        if (!io->iocbs) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        r = io_setup((int) max_inflight, &io->ctx);     /* libaio returns -errno */
+        if (r < 0)
+                goto fail;
+        io->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (io->efd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        io->tfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (io->tfd < 0) {
+                r = -errno;
+                goto fail;
+        }
+
+        /* Internal watchers do not keep the loop alive; busy requests do. */
+        ev_io_init(&io->efd_watcher, efd_cb, io->efd, EV_READ);
+        io->efd_watcher.data = io;
+        ev_io_start(loop, &io->efd_watcher);
+        ev_unref(loop);
+        ev_io_init(&io->tfd_watcher, tfd_cb, io->tfd, EV_READ);
+        io->tfd_watcher.data = io;
+        ev_io_start(loop, &io->tfd_watcher);
+        ev_unref(loop);
+        ev_prepare_init(&io->prepare, prepare_cb);
+        io->prepare.data = io;
+        ev_set_priority(&io->prepare, EV_MINPRI);
+        ev_prepare_start(loop, &io->prepare);
+        ev_unref(loop);
+        ev_idle_init(&io->again, again_cb);
+        ev_timer_init(&io->backoff, backoff_cb, EAGAIN_BACKOFF_S, 0.);
+
+        *ret = io;
+        return 0;
+
+fail:
+        if (io->ctx)
+                io_destroy(io->ctx);
+        closep(&io->efd);
+        closep(&io->tfd);
+        free(io->iocbs);
+        free(io);
+        return r;
+}
+
+struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
+{
+        struct mmpd_ioreq *r, *next;
+        struct ev_loop *loop;
+
+        if (!io)
+                return NULL;
+        loop = io->loop;
+
+        /* Take back what the kernel has finished with, silently. */
+        io->closing = true;
+        reap(io);
+
+        for (r = LIST_FIRST(&io->reqs); r; r = next) {
+                next = LIST_NEXT(r, all);
+                if (r->state == REQ_KERNEL || r->state == REQ_TIMED_OUT)
+                        continue;       /* left to the kernel, see io.h */
+                if (r->state == REQ_QUEUED)
+                        queue_remove(io, r);
+                req_destroy(r);
+        }
+        if (io->stats.inflight == 0)
+                io_destroy(io->ctx);    /* nothing in flight: returns at once */
+
+        ev_ref(loop);
+        ev_io_stop(loop, &io->efd_watcher);
+        ev_ref(loop);
+        ev_io_stop(loop, &io->tfd_watcher);
+        ev_ref(loop);
+        ev_prepare_stop(loop, &io->prepare);
+        ev_idle_stop(loop, &io->again);
+        ev_timer_stop(loop, &io->backoff);
+        if (io->active > 0)
+                ev_unref(loop);
+
+        closep(&io->efd);
+        closep(&io->tfd);
+        free(io->heap);
+        free(io->iocbs);
+        free(io);
+        return NULL;
+}
+
+void mmpd_io_get_stats(const struct mmpd_io *io, struct mmpd_io_stats *ret)
+{
+        *ret = io->stats;
+}

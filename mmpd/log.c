@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static bool use_prefix;
+static int max_level = LOG_INFO;
+
+void log_setup(void)
+{
+        /* systemd sets JOURNAL_STREAM when stderr is connected to the journal. */
+        use_prefix = getenv("JOURNAL_STREAM") != NULL;
+        if (getenv("MMPD_DEBUG"))
+                max_level = LOG_DEBUG;
+}
+
+void log_set_max_level(int level)
+{
+        max_level = level;
+}
+
+void log_msg(int prio, const char *fmt, ...)
+{
+        static const char *const names[] = {
+                "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
+        };
+        char buf[1024];
+        va_list ap;
+
+        if (prio > max_level)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (use_prefix)
+                fprintf(stderr, "<%d>%s\n", prio, buf);
+        else if (prio <= LOG_WARNING)
+                fprintf(stderr, "mmpd: %s: %s\n", names[prio & 7], buf);
+        else
+                fprintf(stderr, "mmpd: %s\n", buf);
+}

@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The volume registry and the daemon's life cycle: static volumes from the
+ * config, runtime claims, events to subscribers, signals, reload, shutdown
+ * and the systemd notification protocol.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "manager.h"
+#include "volume.h"
+
+struct subscription {
+        struct subscription *next;
+        volume_event_cb cb;
+        void *userdata;
+        bool dead;
+};
+
+struct manager {
+        struct ev_loop *loop;
+        struct manager_options opts;
+        struct mmpd_conf *conf;
+        char *node_name;
+        struct mmpd_io *io;
+
+        struct volume *head, *tail;
+        unsigned n_volumes;
+        struct volume *graveyard;       /* unlinked, freed from the check watcher */
+        unsigned slot_counter;
+
+        struct subscription *subs;
+        unsigned emitting;
+
+        ev_signal sig_term, sig_int, sig_hup;
+        ev_timer watchdog;
+        ev_timer status_timer;
+        ev_timer stop_timer;
+        ev_check reaper;
+        bool stopping;
+        bool status_dirty;
+};
+
+struct ev_loop *manager_loop(struct manager *m) { return m->loop; }
+struct mmpd_io *manager_io(struct manager *m) { return m->io; }
+const struct mmpd_conf *manager_conf(struct manager *m) { return m->conf; }
+const char *manager_node_name(struct manager *m) { return m->node_name; }
+
+/* ---- events --------------------------------------------------------------- */
+
+struct subscription *manager_subscribe(struct manager *m, volume_event_cb cb, void *userdata)
+{
+        struct subscription *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return NULL;
+        s->cb = cb;
+        s->userdata = userdata;
+        s->next = m->subs;
+        m->subs = s;
+        return s;
+}
+
+static void sweep_subscriptions(struct manager *m)
+{
+        struct subscription **p = &m->subs;
+
+        while (*p) {
+                struct subscription *s = *p;
+
+                if (s->dead) {
+                        *p = s->next;
+                        free(s);
+                } else {
+                        p = &s->next;
+                }
+        }
+}
+
+struct subscription *manager_unsubscribe(struct manager *m, struct subscription *s)
+{
+        if (!s)
+                return NULL;
+        s->dead = true;
+        if (!m->emitting)
+                sweep_subscriptions(m);
+        return NULL;
+}
+
+static void status_changed(struct manager *m);
+
+void manager_volume_event(struct manager *m, struct volume *v, enum volume_event_type type,
+                          int error, const char *reason, mmp_usec_t io_usec)
+{
+        struct volume_info info;
+        struct volume_event ev = {
+                .type = type, .volume = v, .info = &info,
+                .error = error, .reason = reason, .io_usec = io_usec,
+        };
+
+        if (type != VOLUME_EVENT_PROGRESS && type != VOLUME_EVENT_SLOW_IO)
+                status_changed(m);
+        if (!m->subs)
+                return;
+        volume_get_info(v, &info);
+        m->emitting++;
+        for (struct subscription *s = m->subs; s; s = s->next)
+                if (!s->dead)
+                        s->cb(&ev, s->userdata);
+        if (--m->emitting == 0)
+                sweep_subscriptions(m);
+}
+
+/* ---- registry --------------------------------------------------------------- */
+
+struct volume *manager_first(struct manager *m) { return m->head; }
+struct volume *manager_next(struct manager *m, struct volume *v) { return v->next; }
+
+unsigned manager_count(struct manager *m, enum mmp_state state)
+{
+        unsigned n = 0;
+
+        for (struct volume *v = m->head; v; v = v->next)
+                n += v->state == state;
+        return n;
+}
+
+struct volume *manager_find(struct manager *m, const char *key)
+{
+        struct stat st;
+
+        if (!key)
+                return NULL;
+        for (struct volume *v = m->head; v; v = v->next)
+                if (strcmp(v->name, key) == 0 || strcmp(v->device, key) == 0)
+                        return v;
+        /* /dev/disk/by-id/... and /dev/sdb are the same volume. */
+        if (stat(key, &st) < 0 || !S_ISBLK(st.st_mode))
+                return NULL;
+        for (struct volume *v = m->head; v; v = v->next)
+                if (v->dev && mmpd_dev_rdev(v->dev) == st.st_rdev)
+                        return v;
+        return NULL;
+}
+
+static void link_volume(struct manager *m, struct volume *v)
+{
+        v->prev = m->tail;
+        v->next = NULL;
+        if (m->tail)
+                m->tail->next = v;
+        else
+                m->head = v;
+        m->tail = v;
+        m->n_volumes++;
+}
+
+static void unlink_volume(struct manager *m, struct volume *v)
+{
+        if (v->prev)
+                v->prev->next = v->next;
+        else
+                m->head = v->next;
+        if (v->next)
+                v->next->prev = v->prev;
+        else
+                m->tail = v->prev;
+        m->n_volumes--;
+}
+
+static void maybe_finish_stop(struct manager *m);
+
+void manager_volume_done(struct manager *m, struct volume *v)
+{
+        /* A static volume whose claim was refused stays listed (and keeps
+         * its O_EXCL fd, so the local kernel cannot mount it either). */
+        if (!v->removing && v->opts.is_static && v->state == MMP_STATE_REFUSED)
+                return;
+        if (!v->removing && v->state == MMP_STATE_LOST)
+                return;
+        ev_timer_stop(m->loop, &v->timer);
+        manager_volume_event(m, v, VOLUME_EVENT_REMOVED, 0, NULL, 0);
+        unlink_volume(m, v);
+        v->next = m->graveyard;
+        m->graveyard = v;
+        maybe_finish_stop(m);
+}
+
+static void reap(struct manager *m)
+{
+        while (m->graveyard) {
+                struct volume *v = m->graveyard;
+
+                m->graveyard = v->next;
+                volume_free(v);
+        }
+}
+
+static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
+{
+        reap(w->data);
+}
+
+static int add_volume(struct manager *m, const char *device, const char *name, int fd,
+                      bool is_static, double margin, double io_timeout, struct volume **ret)
+{
+        struct volume_opts o = {
+                .is_static = is_static,
+                .margin = margin,
+                .io_timeout = io_timeout,
+                .slot = m->slot_counter,
+        };
+        struct volume *v;
+        int r;
+
+        v = manager_find(m, device);
+        if (!v && name)
+                v = manager_find(m, name);
+        if (v) {
+                if (ret)
+                        *ret = v;
+                return -EEXIST;
+        }
+        if (m->n_volumes >= m->conf->max_volumes)
+                return -ENOSPC;
+        r = volume_new(m, name, device, fd, &o, &v);
+        if (r < 0)
+                return r;
+        m->slot_counter++;
+        link_volume(m, v);
+        volume_claim(v);
+        if (ret)
+                *ret = v;
+        return 0;
+}
+
+int manager_claim(struct manager *m, const char *device, const char *name, int fd,
+                  struct volume **ret)
+{
+        int r;
+
+        if (m->stopping)
+                return -ESHUTDOWN;
+        r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout, ret);
+        if (r < 0 && r != -EEXIST)
+                log_warning("cannot claim %s: %s", device, strerror(-r));
+        return r;
+}
+
+int manager_release(struct manager *m, struct volume *v)
+{
+        volume_release(v);
+        return 0;
+}
+
+/* ---- static volumes, reload --------------------------------------------------- */
+
+static void claim_static(struct manager *m, const struct mmpd_volume_conf *vc)
+{
+        struct volume *v;
+        int r;
+
+        r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout, &v);
+        if (r == -EEXIST)
+                log_warning("volume %s (%s): already registered as %s", vc->name, vc->device, volume_name(v));
+        else if (r < 0)
+                log_error("volume %s (%s): cannot open: %s", vc->name, vc->device, strerror(-r));
+}
+
+static int load_conf(struct manager *m, struct mmpd_conf **ret)
+{
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        r = mmpd_conf_load(m->opts.config_path ? m->opts.config_path : MMPD_DEFAULT_CONFIG,
+                           m->opts.config_must_exist, ret, &error);
+        if (r < 0)
+                log_error("%s", error ? error : strerror(-r));
+        return r;
+}
+
+int manager_reload(struct manager *m)
+{
+        struct mmpd_conf *conf;
+        int r;
+
+        r = load_conf(m, &conf);
+        if (r < 0) {
+                log_error("reload failed: keeping the old configuration");
+                return r;
+        }
+        /* Static volumes gone from the file (or moved to another device) go. */
+        for (struct volume *v = m->head, *next; v; v = next) {
+                const struct mmpd_volume_conf *vc;
+
+                next = v->next;
+                if (!v->opts.is_static)
+                        continue;
+                vc = mmpd_conf_find_volume(conf, v->name);
+                if (vc && strcmp(vc->device, v->device) == 0)
+                        continue;
+                log_vol(v, LOG_NOTICE, "no longer in %s: releasing", conf->path ? conf->path : "the config");
+                volume_release(v);
+        }
+        if (strcmp(conf->node_name, m->conf->node_name) != 0 || m->opts.node_name)
+                log_notice("node_name changes take effect at restart");
+        mmpd_conf_free(m->conf);
+        m->conf = conf;
+        for (size_t i = 0; i < conf->n_volumes; i++)
+                if (!manager_find(m, conf->volumes[i].name))
+                        claim_static(m, &conf->volumes[i]);
+        log_info("configuration reloaded: %zu static volumes", conf->n_volumes);
+        return 0;
+}
+
+/* ---- systemd notify ------------------------------------------------------------ */
+
+static void send_status(struct manager *m)
+{
+        sd_notifyf(0, "STATUS=held %u, claiming %u, lost %u, refused %u",
+                   manager_count(m, MMP_STATE_HELD), manager_count(m, MMP_STATE_CLAIMING),
+                   manager_count(m, MMP_STATE_LOST), manager_count(m, MMP_STATE_REFUSED));
+        m->status_dirty = false;
+}
+
+static void on_status_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        send_status(w->data);
+}
+
+static void status_changed(struct manager *m)
+{
+        /* Coalesce: thousands of volumes changing at once send one STATUS. */
+        if (!m->status_dirty) {
+                m->status_dirty = true;
+                ev_timer_set(&m->status_timer, 0.2, 0.);
+                ev_timer_start(m->loop, &m->status_timer);
+        }
+}
+
+static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        sd_notify(0, "WATCHDOG=1");
+}
+
+/* ---- shutdown ------------------------------------------------------------------ */
+
+static void maybe_finish_stop(struct manager *m)
+{
+        if (!m->stopping)
+                return;
+        for (struct volume *v = m->head; v; v = v->next)
+                if (v->state == MMP_STATE_CLAIMING || v->state == MMP_STATE_HELD ||
+                    v->state == MMP_STATE_RELEASING || v->reading_sb)
+                        return;
+        ev_break(m->loop, EVBREAK_ALL);
+}
+
+static void on_stop_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        log_error("shutdown: releases did not finish in time, exiting anyway");
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void manager_stop(struct manager *m, const char *why)
+{
+        if (m->stopping)
+                return;
+        m->stopping = true;
+        sd_notify(0, "STOPPING=1");
+        if (m->conf->keep_on_stop) {
+                log_notice("%s: exiting and keeping %u held volume(s) (keep_on_stop)", why,
+                           manager_count(m, MMP_STATE_HELD));
+                ev_break(m->loop, EVBREAK_ALL);
+                return;
+        }
+        log_notice("%s: releasing %u volume(s)", why, m->n_volumes);
+        for (struct volume *v = m->head, *next; v; v = next) {
+                next = v->next;
+                volume_release(v);
+        }
+        /* Every release I/O has its own deadline; this is the backstop. */
+        ev_timer_set(&m->stop_timer, 60., 0.);
+        ev_timer_start(m->loop, &m->stop_timer);
+        maybe_finish_stop(m);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+        struct manager *m = w->data;
+
+        if (w->signum == SIGHUP) {
+                log_info("SIGHUP: reloading the configuration");
+                manager_reload(m);
+                return;
+        }
+        manager_stop(m, w->signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- life cycle ------------------------------------------------------------------ */
+
+int manager_new(struct ev_loop *loop, const struct manager_options *opts, struct manager **ret)
+{
+        struct manager *m;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->loop = loop;
+        m->opts = *opts;
+        r = load_conf(m, &m->conf);
+        if (r < 0)
+                goto fail;
+        m->node_name = strdup(opts->node_name ? opts->node_name : m->conf->node_name);
+        if (!m->node_name) {
+                r = -ENOMEM;
+                goto fail;
+        }
+        if (opts->socket_path) {
+                free(m->conf->socket_path);
+                m->conf->socket_path = strdup(opts->socket_path);
+                if (!m->conf->socket_path) {
+                        r = -ENOMEM;
+                        goto fail;
+                }
+        }
+        /* One AIO slot per volume: a stuck device keeps its slot, never another's. */
+        r = mmpd_io_new(loop, m->conf->max_volumes + 16, &m->io);
+        if (r < 0) {
+                log_error("cannot set up asynchronous I/O: %s", strerror(-r));
+                goto fail;
+        }
+        ev_signal_init(&m->sig_term, on_signal, SIGTERM);
+        ev_signal_init(&m->sig_int, on_signal, SIGINT);
+        ev_signal_init(&m->sig_hup, on_signal, SIGHUP);
+        m->sig_term.data = m->sig_int.data = m->sig_hup.data = m;
+        ev_timer_init(&m->status_timer, on_status_timer, 0., 0.);
+        ev_timer_init(&m->stop_timer, on_stop_timer, 0., 0.);
+        ev_timer_init(&m->watchdog, on_watchdog, 0., 0.);
+        m->status_timer.data = m->stop_timer.data = m->watchdog.data = m;
+        ev_check_init(&m->reaper, on_reaper);
+        m->reaper.data = m;
+        *ret = m;
+        return 0;
+fail:
+        manager_free(m);
+        return r;
+}
+
+int manager_start(struct manager *m)
+{
+        uint64_t wd_usec = 0;
+
+        ev_signal_start(m->loop, &m->sig_term);
+        ev_signal_start(m->loop, &m->sig_int);
+        ev_signal_start(m->loop, &m->sig_hup);
+        ev_check_start(m->loop, &m->reaper);
+
+        if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+                double every = (double) wd_usec / 2e6;
+
+                ev_timer_set(&m->watchdog, every, every);
+                ev_timer_start(m->loop, &m->watchdog);
+        }
+
+        log_info("node %s: %zu static volume(s)", m->node_name, m->conf->n_volumes);
+        for (size_t i = 0; i < m->conf->n_volumes; i++)
+                claim_static(m, &m->conf->volumes[i]);
+
+        sd_notify(0, "READY=1");
+        send_status(m);
+        return 0;
+}
+
+struct manager *manager_free(struct manager *m)
+{
+        if (!m)
+                return NULL;
+        while (m->head) {
+                struct volume *v = m->head;
+
+                unlink_volume(m, v);
+                volume_free(v);
+        }
+        if (m->loop) {
+                ev_check_stop(m->loop, &m->reaper);
+                reap(m);
+                ev_signal_stop(m->loop, &m->sig_term);
+                ev_signal_stop(m->loop, &m->sig_int);
+                ev_signal_stop(m->loop, &m->sig_hup);
+                ev_timer_stop(m->loop, &m->status_timer);
+                ev_timer_stop(m->loop, &m->stop_timer);
+                ev_timer_stop(m->loop, &m->watchdog);
+        }
+        m->emitting = 0;
+        for (struct subscription *s = m->subs; s; s = s->next)
+                s->dead = true;
+        sweep_subscriptions(m);
+        mmpd_io_free(m->io);
+        mmpd_conf_free(m->conf);
+        free(m->node_name);
+        free(m);
+        return NULL;
+}

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One volume: its device, its one I/O request and its state machine, wired
+ * to the loop.  Private to mmpd/; the control plane uses manager.h.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include <ev.h>
+
+#include "io.h"
+#include "manager.h"
+#include "mmp-sm.h"
+
+struct volume_opts {
+        bool is_static;
+        double margin;          /* seconds, 0 = automatic */
+        double io_timeout;      /* seconds, 0 = automatic */
+        unsigned slot;          /* spreading index */
+};
+
+struct volume {
+        struct manager *m;
+        struct volume *prev, *next;
+        char *name;
+        char *device;
+        char *bdevname;         /* short name written to the MMP block */
+        struct volume_opts opts;
+
+        struct mmpd_dev *dev;
+        struct mmpd_ioreq *req;
+        struct mmp_sm *sm;
+        bool have_sb;
+        struct mmp_sb sb;
+        bool reading_sb;
+
+        ev_timer timer;
+        bool has_pending;
+        struct mmp_action pending;      /* I/O deferred until a timed-out one drains */
+        enum mmpd_io_op op;             /* the I/O in flight */
+
+        enum mmp_state state;
+        enum mmp_phase phase;
+        int error;
+        const char *error_text;
+        mmp_usec_t claim_started;
+        mmp_usec_t wait_until;
+        bool removing;                  /* release requested: free after RELEASED */
+        bool slow;                      /* last I/O was slow (for event edges) */
+        unsigned last_ci;
+};
+
+int volume_new(struct manager *m, const char *name, const char *device, int fd,
+               const struct volume_opts *opts, struct volume **ret);
+struct volume *volume_free(struct volume *v);
+/* Start claiming: read the superblock, then run the state machine. */
+void volume_claim(struct volume *v);
+/* Release (or abort a claim); the manager removes the volume once done. */
+void volume_release(struct volume *v);
+const char *volume_device(const struct volume *v);
+
+/* manager.c, called by volume.c */
+void manager_volume_event(struct manager *m, struct volume *v, enum volume_event_type type,
+                          int error, const char *reason, mmp_usec_t io_usec);
+void manager_volume_done(struct manager *m, struct volume *v);
+struct mmpd_io *manager_io(struct manager *m);

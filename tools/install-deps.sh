@@ -1,0 +1,26 @@
+#!/bin/sh
+# Install the Debian 12 packages mmpd needs to build and to run its tests.
+# Idempotent: does nothing when everything is present (apt-get update at most once).
+set -eu
+
+PKGS="autoconf automake libtool pkg-config make gcc
+      libext2fs-dev libsystemd-dev libinih-dev libev-dev libaio-dev libjansson-dev
+      libcmocka-dev libfuse3-dev
+      e2fsprogs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
+      systemd systemd-container resource-agents"
+
+missing=""
+for p in $PKGS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+        exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
