@@ -665,18 +665,37 @@ def t_socket_activation():
 # ---- real device (MMPD_VARLINK_SOCKET + MMPD_TEST_DEVICE) -------------------------------
 
 
-@test("real device: Claim with more, Check, Release", priv=True, needs=("device",))
+@test("real device: Claim with more while Watch and Check look on, then Release", priv=True, needs=("device",))
 def t_real_device():
     dev = os.environ["MMPD_TEST_DEVICE"]
-    c = main_conn(timeout=600)
-    parts, final = c.stream("io.mmpd.Claim", {"device": dev}, timeout=600)
-    assert parts and all(p["parameters"]["event"]["type"] == "progress" for p in parts)
-    v = ok_params(final)["volume"]
-    assert v["state"] == "held", v
-    p = ok_params(c.call("io.mmpd.Check", {"device": dev}))
+    w, c, look = main_conn(timeout=600), main_conn(timeout=600), main_conn()
+    w.send("io.mmpd.Watch", more=True)
+    time.sleep(0.2)
+    c.send("io.mmpd.Claim", {"device": dev}, more=True)
+    first = c.recv(60)
+    assert first.get("continues") and first["parameters"]["event"]["type"] == "progress", first
+    p = ok_params(look.call("io.mmpd.Check", {"device": dev}))
+    assert p["may_use"] is False and p["volume"]["state"] == "claiming", p
+    parts = [first]
+    while True:
+        r = c.recv(600)
+        if not r.get("continues"):
+            break
+        parts.append(r)
+    assert all(p["parameters"]["event"]["type"] == "progress" for p in parts), parts
+    v = ok_params(r)["volume"]
+    assert v["state"] == "held" and r["parameters"]["event"]["type"] == "claimed", r
+    p = ok_params(look.call("io.mmpd.Check", {"device": dev}))
     assert p["may_use"] is True and p["guaranteed_until_usec"] > boottime_usec(), p
+    expect_error(look.call("io.mmpd.Claim", {"device": dev}), "io.mmpd.AlreadyClaimed", state="held")
     r = c.call("io.mmpd.Release", {"device": dev})
     assert ok_params(r)["volume"]["state"] == "released", r
+    seen = []
+    while "released" not in seen:
+        ev = w.recv(30)["parameters"]["event"]
+        if ev["volume"]["device"] == dev:
+            seen.append(ev["type"])
+    assert seen[0] == "progress" and "claimed" in seen, seen
 
 # ---- runner ------------------------------------------------------------------------------
 
