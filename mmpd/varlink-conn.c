@@ -9,8 +9,14 @@
  * call has sent its final reply.  A call that finishes from an event
  * callback does not dispatch the next message there and then (we may be
  * deep inside the manager's event emission); it feeds a custom event to the
- * connection's read watcher and the loop comes back to it on the next
- * iteration.
+ * connection's read watcher, which libev runs once the current callback
+ * has returned.
+ *
+ * Calls are cheap, but not all (List of 10,000 volumes is ~5 MB of JSON):
+ * all connections together dispatch for at most VARLINK_ITERATION_BUDGET
+ * per loop iteration; a connection over budget is parked and resumed from
+ * an idle watcher, which keeps the loop polling without blocking, so due
+ * timers (heartbeats) run in between.
  *
  * Memory per connection is bounded: the input buffer by max_message (reading
  * stops while it is full), the output by max_output (dispatch stops while
@@ -23,6 +29,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "varlink-internal.h"
@@ -336,6 +343,8 @@ static void call_finish(struct vl_call *call)
         c->call = NULL;
         call_free(call);
         c->last_activity = ev_now(c->s->loop);
+        /* Not from here: we may be inside the manager's event emission.
+         * A fed event runs once the current callback has returned. */
         if (!c->dispatching)
                 ev_feed_event(c->s->loop, &c->rio, EV_CUSTOM);
 }
@@ -388,29 +397,98 @@ int vl_reply_service_error(struct vl_call *c, const char *name, const char *key,
         return vl_call_send(c, params ? mmp_varlink_error_new(full, params) : NULL, true);
 }
 
+/* Has this loop iteration dispatch time left? */
+static bool budget_left(struct varlink_server *s)
+{
+        unsigned iter = ev_iteration(s->loop);
+
+        if (iter != s->budget_iter) {
+                s->budget_iter = iter;
+                s->budget_spent = 0;
+        }
+        return s->budget_spent < VARLINK_ITERATION_BUDGET;
+}
+
+static double mono_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* Out of budget: go on from the resume watcher, after timers had a turn. */
+static void conn_park(struct vl_conn *c)
+{
+        struct varlink_server *s = c->s;
+
+        if (c->parked)
+                return;
+        c->parked = true;
+        vl_conn_ref(c);
+        c->parked_next = NULL;
+        if (s->parked_tail)
+                s->parked_tail->parked_next = c;
+        else
+                s->parked = c;
+        s->parked_tail = c;
+        ev_idle_start(s->loop, &s->resume);
+}
+
+void vl_on_resume(struct ev_loop *loop, ev_idle *w, int revents)
+{
+        struct varlink_server *s = w->data;
+        struct vl_conn *list = s->parked;
+
+        s->parked = s->parked_tail = NULL;
+        while (list) {
+                struct vl_conn *c = list;
+
+                list = c->parked_next;
+                c->parked = false;
+                if (!c->dead) {
+                        conn_process(c);        /* may park it again */
+                        conn_update(c);
+                }
+                vl_conn_unref(c);
+        }
+        if (!s->parked)
+                ev_idle_stop(loop, &s->resume);
+}
+
 static void conn_process(struct vl_conn *c)
 {
-        size_t max_output = c->s->opts.max_output;
+        struct varlink_server *s = c->s;
 
         c->dispatching = true;
-        while (!c->dead && !c->call && mmp_varlink_out_pending(c->out) < max_output) {
+        while (!c->dead && !c->call && mmp_varlink_out_pending(c->out) < s->opts.max_output) {
                 const char *msg;
                 size_t len;
+                double t0;
                 int r;
 
+                /* nothing to do (a too long message is something to do) */
+                if (!mmp_varlink_in_ready(c->in) && mmp_varlink_in_partial(c->in) <= s->opts.max_message)
+                        break;
+                if (!budget_left(s)) {
+                        conn_park(c);
+                        break;
+                }
                 r = mmp_varlink_in_next(c->in, &msg, &len);
                 if (r == 0)
                         break;
                 if (r < 0) {
                         char why[80];
 
-                        snprintf(why, sizeof(why), "message longer than %zu bytes", c->s->opts.max_message);
+                        snprintf(why, sizeof(why), "message longer than %zu bytes", s->opts.max_message);
                         vl_conn_close(c, LOG_NOTICE, why);
                         break;
                 }
                 c->in_full = false;
-                c->last_activity = ev_now(c->s->loop);
+                c->last_activity = ev_now(s->loop);
+                t0 = mono_now();
                 vl_dispatch(c, msg, len);
+                s->budget_spent += mono_now() - t0;
         }
         c->dispatching = false;
 }

@@ -46,6 +46,10 @@ struct varlink_server {
 
         struct vl_conn *conns;
         unsigned n_conns;
+        struct vl_conn *parked, *parked_tail;   /* out of budget, FIFO */
+        ev_idle resume;
+        unsigned budget_iter;           /* ev_iteration() the budget is for */
+        double budget_spent;            /* seconds dispatched in it */
         unsigned next_id;
         bool full_logged, accept_error_logged;
 
@@ -68,6 +72,8 @@ struct vl_conn {
         bool eof;                       /* the peer will send no more */
         bool in_full;                   /* input buffer full: reading paused */
         bool dispatching;
+        bool parked;
+        struct vl_conn *parked_next;
         ev_tstamp last_activity;        /* accept, complete message, reply or bytes sent */
         ev_tstamp partial_since;        /* a message started; 0 = none */
         ev_tstamp timer_at;             /* when the armed timer fires */
@@ -125,6 +131,8 @@ void vl_log(struct varlink_server *s, int prio, const char *fmt, ...) _printf_(3
 int vl_conn_new(struct varlink_server *s, int fd, const struct ucred *cred);
 /* Idempotent; a pending call ends without a reply.  @why NULL: no log line. */
 void vl_conn_close(struct vl_conn *c, int prio, const char *why);
+/* Resumes connections parked for want of budget (server->resume). */
+void vl_on_resume(struct ev_loop *loop, ev_idle *w, int revents);
 /* One complete message of @c (which has no call in progress). */
 void vl_dispatch(struct vl_conn *c, const char *msg, size_t len);
 

@@ -267,6 +267,11 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
         s->listen_fd = -1;
         ev_timer_init(&s->accept_retry, on_accept_retry, ACCEPT_RETRY, 0.);
         s->accept_retry.data = s;
+        /* Highest priority: parked calls go first in an iteration, within
+         * the budget, so they cannot be starved by busy connections. */
+        ev_idle_init(&s->resume, vl_on_resume);
+        ev_set_priority(&s->resume, EV_MAXPRI);
+        s->resume.data = s;
         o = &s->opts;
         if (opts)
                 *o = *opts;
@@ -320,6 +325,13 @@ struct varlink_server *varlink_server_free(struct varlink_server *s)
                 return NULL;
         while (s->conns)
                 vl_conn_close(s->conns, LOG_DEBUG, NULL);
+        ev_idle_stop(s->loop, &s->resume);
+        while (s->parked) {
+                struct vl_conn *c = s->parked;
+
+                s->parked = c->parked_next;
+                vl_conn_unref(c);
+        }
         ev_timer_stop(s->loop, &s->accept_retry);
         if (s->listen_fd >= 0) {
                 ev_io_stop(s->loop, &s->listen_io);

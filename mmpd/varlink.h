@@ -5,7 +5,9 @@
  *
  * Nothing here blocks the loop: sockets are nonblocking, replies are queued
  * and written when the socket is writable, device reads (Inspect) run on a
- * short-lived thread with a deadline.  Everything a peer controls is bounded
+ * short-lived thread with a deadline, and all connections together run
+ * calls for at most VARLINK_ITERATION_BUDGET per loop iteration (plus the
+ * one call that crosses it) before due timers get their turn.  Everything a peer controls is bounded
  * (message size, connections, buffered output, idle and partial-message
  * time), and an idle connection costs one fd, one timer and ~200 bytes.
  *
@@ -37,6 +39,7 @@
 #define VARLINK_PARTIAL_TIMEOUT  10.0
 #define VARLINK_INSPECT_TIMEOUT  10.0
 #define VARLINK_MAX_INSPECTS     16                /* Inspect threads alive at once */
+#define VARLINK_ITERATION_BUDGET 0.01              /* seconds of calls per loop iteration */
 
 struct varlink_server;
 

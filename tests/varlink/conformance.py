@@ -549,6 +549,34 @@ def t_slow_watch():
         assert w.closed_within(10), "a Watch reader that never reads was not dropped"
         ok_params(srv.conn().call("org.varlink.service.GetInfo"))
 
+@test("a flood of big List calls does not hold up heartbeats (dispatch budget per iteration)",
+      fake=True, priv=True)
+def t_list_flood():
+    n, conns, lists = 2000, 25, 2
+    srv = Server("--fake-wait", "0.05", "--fake-heartbeat", "0.2")
+    try:
+        c = srv.conn(timeout=60)
+        c.raw(b"".join(json.dumps(call_msg("io.mmpd.Claim", {"device": "/dev/fake-h%d" % i}, oneway=True)).encode()
+                       + b"\0" for i in range(n)))
+        assert wait_for(lambda: sum(v["state"] == "held" for v in ok_params(c.call("io.mmpd.List"))["volumes"]) == n,
+                        timeout=30)
+        time.sleep(0.5)
+        flood = [srv.conn(timeout=60) for _ in range(conns)]
+        t0 = time.monotonic()
+        for f in flood:
+            f.raw((json.dumps(call_msg("io.mmpd.List")).encode() + b"\0") * lists)
+        for f in flood:
+            for _ in range(lists):
+                assert len(ok_params(f.recv(60))["volumes"]) == n
+        dt = time.monotonic() - t0
+    finally:
+        rc = srv.stop()
+    assert rc == 0
+    late = srv.lateness()
+    print("# %d List calls of %d volumes in %.2f s; worst heartbeat delay %.3f s" % (conns * lists, n, dt, late))
+    assert late < 0.12, "a heartbeat timer fired %.3f s late" % late
+
+
 # ---- access ----------------------------------------------------------------------------
 
 

@@ -39,6 +39,7 @@ struct volume {
         int error;
         const char *error_text;
         mmp_usec_t claim_started, wait_until;
+        mmp_usec_t due;                 /* when the timer should fire */
         ev_timer timer;
         bool removed;
 };
@@ -51,6 +52,7 @@ struct manager {
         struct subscription *subs;
         unsigned emitting;
         ev_check reaper;
+        mmp_usec_t max_lateness;        /* worst heartbeat timer delay seen */
 };
 
 static mmp_usec_t now_usec(void)
@@ -159,6 +161,7 @@ static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
 
 static void after(struct volume *v, double seconds)
 {
+        v->due = now_usec() + (mmp_usec_t) (seconds * 1e6);
         ev_timer_stop(v->m->loop, &v->timer);
         ev_timer_set(&v->timer, seconds, 0.);
         ev_timer_start(v->m->loop, &v->timer);
@@ -213,6 +216,11 @@ static void on_step(struct ev_loop *loop, ev_timer *w, int revents)
                 return;
         }
         if (v->state == MMP_STATE_HELD) {
+                mmp_usec_t now = now_usec();
+
+                /* What a real heartbeat would suffer from a busy loop. */
+                if (now > v->due && now - v->due > v->m->max_lateness)
+                        v->m->max_lateness = now - v->due;
                 heartbeat(v);
                 if (v->outcome == NOISY)
                         emit(v, VOLUME_EVENT_SLOW_IO, 0, "simulated slow write", 3500000);
@@ -450,6 +458,8 @@ struct manager *manager_free(struct manager *m)
         free(m);
         return NULL;
 }
+
+mmp_usec_t fake_manager_max_lateness(struct manager *m) { return m->max_lateness; }
 
 int manager_start(struct manager *m) { return 0; }
 int manager_reload(struct manager *m) { return 0; }

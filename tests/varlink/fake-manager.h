@@ -29,3 +29,5 @@ struct fake_options {
 };
 
 void fake_manager_configure(struct manager *m, const struct fake_options *o);
+/* How late, at worst, a held volume's heartbeat timer fired. */
+mmp_usec_t fake_manager_max_lateness(struct manager *m);

@@ -2,7 +2,8 @@
 /*
  * The varlink server on a libev loop with the fake registry, for
  * conformance.py.  Prints "READY" on stdout once it accepts connections;
- * SIGTERM/SIGINT stop it cleanly (everything freed, for valgrind).
+ * SIGTERM/SIGINT stop it cleanly (everything freed, for valgrind), after
+ * it printed how late the fake heartbeats were at worst.
  *
  *   test-server --socket PATH | --listen-fd N   [server and fake options]
  */
@@ -107,6 +108,7 @@ int main(int argc, char **argv)
         ev_run(loop, 0);
         ev_signal_stop(loop, &sigterm);
         ev_signal_stop(loop, &sigint);
+        printf("max-heartbeat-lateness-usec %llu\n", (unsigned long long) fake_manager_max_lateness(m));
 
         varlink_server_free(server);
         manager_free(m);

@@ -161,11 +161,21 @@ class Server:
         return Conn(self.path, timeout)
 
     def stop(self):
+        """SIGTERM, wait; returns the exit status.  What the server printed
+        after READY is left in self.tail."""
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
+        self.tail = self.p.stdout.read()
         rc = self.p.wait(30)
         shutil.rmtree(self.dir, ignore_errors=True)
         return rc
+
+    def lateness(self):
+        """After stop(): the worst heartbeat timer delay, in seconds."""
+        for line in self.tail.splitlines():
+            if line.startswith("max-heartbeat-lateness-usec "):
+                return int(line.split()[1]) / 1e6
+        raise AssertionError("the test server did not report heartbeat lateness")
 
     def __enter__(self):
         return self
