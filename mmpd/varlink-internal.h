@@ -52,6 +52,8 @@ struct varlink_server {
         double budget_spent;            /* seconds dispatched in it */
         unsigned next_id;
         bool full_logged, accept_error_logged;
+        ev_tstamp log_window;           /* connection log lines: window start */
+        unsigned log_lines, log_suppressed;
 
         struct offload *offload;
 };
@@ -122,9 +124,9 @@ int vl_conn_groups(struct vl_conn *conn, gid_t **ret, size_t *ret_n);
 void vl_conn_ref(struct vl_conn *conn);
 void vl_conn_unref(struct vl_conn *conn);
 void vl_log(struct varlink_server *s, int prio, const char *fmt, ...) _printf_(3, 4);
-#define conn_log(c, prio, fmt, ...) \
-        vl_log((c)->s, prio, "connection %u (pid %d, uid %u): " fmt, (c)->id, \
-               (int) (c)->cred.pid, (unsigned) (c)->cred.uid, ##__VA_ARGS__)
+/* A line about a connection; rate limited, since peers can cause them at will. */
+void vl_conn_log(struct vl_conn *c, int prio, const char *fmt, ...) _printf_(3, 4);
+#define conn_log vl_conn_log
 
 /* ---- varlink-conn.c / varlink-dispatch.c (for varlink.c) ------------------------ */
 

@@ -40,6 +40,40 @@ void vl_log(struct varlink_server *s, int prio, const char *fmt, ...)
                 fprintf(stderr, "<%d>varlink: %s\n", prio, buf);
 }
 
+#define CONN_LOG_WINDOW 10.0     /* seconds */
+#define CONN_LOG_LINES  20       /* lines about connections per window */
+
+void vl_conn_log(struct vl_conn *c, int prio, const char *fmt, ...)
+{
+        struct varlink_server *s = c->s;
+        ev_tstamp now = ev_now(s->loop);
+        char buf[400];
+        va_list ap;
+
+        /* Debug lines (idle closes, resets) are off in production and
+         * must not use up the room for the ones that matter. */
+        if (prio >= LOG_DEBUG)
+                goto emit;
+        if (now >= s->log_window + CONN_LOG_WINDOW) {
+                if (s->log_suppressed)
+                        vl_log(s, LOG_NOTICE, "%u more lines about connections suppressed",
+                               s->log_suppressed);
+                s->log_window = now;
+                s->log_lines = s->log_suppressed = 0;
+        }
+        if (s->log_lines >= CONN_LOG_LINES) {
+                s->log_suppressed++;
+                return;
+        }
+        s->log_lines++;
+emit:
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        vl_log(s, prio, "connection %u (pid %d, uid %u): %s", c->id, (int) c->cred.pid,
+               (unsigned) c->cred.uid, buf);
+}
+
 /* ---- listening ----------------------------------------------------------------- */
 
 static void accept_pause(struct varlink_server *s, int err)
@@ -325,6 +359,8 @@ struct varlink_server *varlink_server_free(struct varlink_server *s)
                 return NULL;
         while (s->conns)
                 vl_conn_close(s->conns, LOG_DEBUG, NULL);
+        if (s->log_suppressed)
+                vl_log(s, LOG_NOTICE, "%u more lines about connections suppressed", s->log_suppressed);
         ev_idle_stop(s->loop, &s->resume);
         while (s->parked) {
                 struct vl_conn *c = s->parked;
