@@ -7,9 +7,11 @@
  * and written when the socket is writable, device reads (Inspect) run on a
  * short-lived thread with a deadline, and all connections together run
  * calls for at most VARLINK_ITERATION_BUDGET per loop iteration (plus the
- * one call that crosses it) before due timers get their turn.  Everything a peer controls is bounded
- * (message size, connections, buffered output, idle and partial-message
- * time), and an idle connection costs one fd, one timer and ~200 bytes.
+ * one call that crosses it) before due timers get their turn.  Everything
+ * a peer controls is bounded (message size, connections, buffered output,
+ * idle and partial-message time), and an idle connection costs one fd, one
+ * timer and ~400 bytes (its buffers come when data comes and go when
+ * drained).
  *
  * Calls on one connection are answered strictly in order, one at a time: a
  * Claim waiting for its outcome holds back the calls pipelined after it.  A
