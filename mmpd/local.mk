@@ -1,6 +1,7 @@
 # mmpd/: the daemon.  Its pieces are split so tests can link them alone.
 include mmpd/conf.mk
 include mmpd/io.mk
+include mmpd/varlink.mk
 
 sbin_PROGRAMS += mmpd/mmpd
 mmpd_mmpd_SOURCES = \
@@ -10,5 +11,5 @@ mmpd_mmpd_SOURCES = \
 	mmpd/volume.c mmpd/volume.h
 mmpd_mmpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(EXT2FS_CFLAGS)
 mmpd_mmpd_LDADD = \
-	mmpd/libmmpd-conf.la mmpd/libmmpd-io.la lib/libmmp-core.la \
-	$(SYSTEMD_LIBS) $(EV_LIBS) $(AIO_LIBS) $(EXT2FS_LIBS)
+	mmpd/libmmpd-conf.la mmpd/libmmpd-io.la mmpd/libmmpd-varlink.la lib/libmmp-core.la \
+	$(SYSTEMD_LIBS) $(EV_LIBS) $(AIO_LIBS) $(EXT2FS_LIBS) $(JANSSON_LIBS) -lpthread

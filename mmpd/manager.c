@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "varlink.h"
 #include "volume.h"
 
 struct subscription {
@@ -45,6 +46,7 @@ struct manager {
         ev_check reaper;
         bool stopping;
         bool status_dirty;
+        struct varlink_server *varlink;
 };
 
 struct ev_loop *manager_loop(struct manager *m) { return m->loop; }
@@ -454,6 +456,28 @@ fail:
         return r;
 }
 
+static void varlink_log(int prio, const char *msg, void *userdata)
+{
+        log_msg(prio, "varlink: %s", msg);
+}
+
+static int start_control(struct manager *m)
+{
+        struct varlink_options o = {
+                .socket_path = m->conf->socket_path,
+                .admin_group = m->conf->admin_group,
+                .log = varlink_log,
+        };
+        int r;
+
+        r = varlink_server_new(m->loop, m, &o, &m->varlink);
+        if (r >= 0)
+                r = varlink_server_listen_path(m->varlink, NULL);
+        if (r < 0)
+                log_error("control socket %s: %s", o.socket_path, strerror(-r));
+        return r;
+}
+
 int manager_start(struct manager *m)
 {
         uint64_t wd_usec = 0;
@@ -470,6 +494,8 @@ int manager_start(struct manager *m)
                 ev_timer_start(m->loop, &m->watchdog);
         }
 
+        if (start_control(m) < 0)
+                return -EIO;
         log_info("node %s: %zu static volume(s)", m->node_name, m->conf->n_volumes);
         for (size_t i = 0; i < m->conf->n_volumes; i++)
                 claim_static(m, &m->conf->volumes[i]);
@@ -483,6 +509,7 @@ struct manager *manager_free(struct manager *m)
 {
         if (!m)
                 return NULL;
+        m->varlink = varlink_server_free(m->varlink);
         while (m->head) {
                 struct volume *v = m->head;
 

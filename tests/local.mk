@@ -7,3 +7,4 @@ include tests/io/local.mk
 include tests/faultdev/local.mk
 include tests/integ/local.mk
 include tests/client/local.mk
+include tests/varlink/local.mk

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One-shot, read-only MMP block reader (blocking; see inspect.h).
+ *
+ * No O_EXCL: a mounted or held device must stay readable, as with
+ * `debugfs -R dump_mmp`.  Block devices are switched to O_DIRECT after the
+ * type check (fcntl F_SETFL), so a path swapped between stat and open
+ * cannot fool us, and the MMP block is read from the disk rather than from
+ * a page cache that another node's writes never touch.  Regular files are
+ * read buffered: the page cache is coherent for writers on this host.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "inspect.h"
+#include "macro.h"
+
+#define INSPECT_ALIGN 4096u
+
+static int read_window(int fd, uint64_t off, size_t len, size_t align, void **ret_buf,
+                       const uint8_t **ret_p)
+{
+        uint64_t aoff = off & ~((uint64_t) align - 1);
+        size_t alen = (size_t) (off - aoff) + len;
+        void *buf;
+        ssize_t n;
+
+        alen = (alen + align - 1) & ~(align - 1);
+        if (aoff > (uint64_t) INT64_MAX - alen)
+                return -ERANGE;
+        if (posix_memalign(&buf, align, alen) != 0)
+                return -ENOMEM;
+        do
+                n = pread(fd, buf, alen, (off_t) aoff);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+                int r = -errno;
+
+                free(buf);
+                return r;
+        }
+        if ((size_t) n < (size_t) (off - aoff) + len) {
+                free(buf);
+                return -ENODATA;
+        }
+        *ret_buf = buf;
+        *ret_p = (const uint8_t *) buf + (off - aoff);
+        return 0;
+}
+
+static bool peer_may_read(const struct mmpd_inspect_peer *peer, const struct stat *st)
+{
+        bool in_group = peer->gid == st->st_gid;
+
+        if (peer->uid == st->st_uid)
+                return st->st_mode & S_IRUSR;
+        for (size_t i = 0; i < peer->n_groups && !in_group; i++)
+                in_group = peer->groups[i] == st->st_gid;
+        if (in_group)
+                return st->st_mode & S_IRGRP;
+        return st->st_mode & S_IROTH;
+}
+
+static bool is_inspectable(const struct stat *st)
+{
+        return S_ISBLK(st->st_mode) || S_ISREG(st->st_mode);
+}
+
+int mmpd_inspect_read(const char *path, const struct mmpd_inspect_peer *peer,
+                      struct mmpd_inspect *ret)
+{
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ void *sbuf = NULL;
+        _cleanup_free_ void *mbuf = NULL;
+        const uint8_t *p;
+        size_t align = INSPECT_ALIGN;
+        struct stat st, st2;
+        uint64_t off;
+        int r;
+
+        memset(ret, 0, sizeof(*ret));
+        ret->stage = "open";
+        /* Opening some character devices has side effects (a tape rewinds):
+         * look before opening, then make sure we opened what we looked at.
+         * O_NONBLOCK: a FIFO swapped in between must not hang us. */
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!is_inspectable(&st))
+                return -ENOTBLK;
+        if (peer && !peer_may_read(peer, &st))
+                return -EACCES;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st2) < 0)
+                return -errno;
+        if (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino || !is_inspectable(&st2))
+                return -ENOTBLK;
+        if (S_ISBLK(st.st_mode)) {
+                int flags = fcntl(fd, F_GETFL);
+                int lbs = 0;
+
+                if (flags < 0 || fcntl(fd, F_SETFL, (flags & ~O_NONBLOCK) | O_DIRECT) < 0)
+                        return -errno;
+                if (ioctl(fd, BLKSSZGET, &lbs) == 0 && lbs > (int) align &&
+                    (lbs & (lbs - 1)) == 0)
+                        align = (size_t) lbs;
+        }
+
+        ret->stage = "reading the superblock";
+        r = read_window(fd, MMP_SB_OFFSET, MMP_SB_SIZE, align, &sbuf, &p);
+        if (r < 0)
+                return r;
+        ret->stage = "superblock";
+        r = mmp_sb_decode(p, MMP_SB_SIZE, &ret->sb);
+        if (r < 0)
+                return r;
+
+        if (ret->sb.mmp_block > UINT64_MAX / ret->sb.block_size)
+                return -ERANGE;
+        ret->stage = "reading the MMP block";
+        off = mmp_sb_mmp_offset(&ret->sb);
+        r = read_window(fd, off, MMP_STRUCT_SIZE, align, &mbuf, &p);
+        if (r < 0)
+                return r;
+        ret->stage = "MMP block";
+        return mmp_block_decode(&ret->sb, p, MMP_STRUCT_SIZE, &ret->block);
+}

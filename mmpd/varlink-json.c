@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * io.mmpd values as JSON, and the one place where an errno becomes an
+ * io.mmpd error.  Field names and meanings follow mmpd/io.mmpd.varlink;
+ * optional (?T) fields are omitted when unknown rather than sent as null.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mmp-ondisk.h"
+#include "mmp-timing.h"
+#include "varlink-internal.h"
+
+/* A tiny builder: set fields, remember the first failure, check once. */
+struct jb {
+        json_t *o;
+        bool fail;
+};
+
+static struct jb jb_new(void)
+{
+        struct jb b = { .o = json_object() };
+
+        b.fail = !b.o;
+        return b;
+}
+
+static void jb_set(struct jb *b, const char *key, json_t *v)
+{
+        if (!v) {
+                b->fail = true;
+                return;
+        }
+        if (b->fail)
+                json_decref(v);
+        else if (json_object_set_new(b->o, key, v) < 0)      /* drops v */
+                b->fail = true;
+}
+
+static void jb_str(struct jb *b, const char *key, const char *s) { jb_set(b, key, vl_json_string(s ? s : "")); }
+static void jb_int(struct jb *b, const char *key, long long v) { jb_set(b, key, json_integer(v)); }
+static void jb_bool(struct jb *b, const char *key, bool v) { jb_set(b, key, json_boolean(v)); }
+
+static void jb_uint(struct jb *b, const char *key, uint64_t v)
+{
+        jb_int(b, key, v > (uint64_t) INT64_MAX ? INT64_MAX : (long long) v);
+}
+
+static json_t *jb_done(struct jb *b)
+{
+        if (b->fail) {
+                json_decref(b->o);
+                return NULL;
+        }
+        return b->o;
+}
+
+json_t *vl_json_string(const char *s)
+{
+        json_t *j = json_string(s);
+        char *esc, *p;
+
+        if (j)
+                return j;
+        /* Not UTF-8 (names on disk are whatever the writer put there):
+         * keep ASCII, show every other byte as \xNN. */
+        esc = malloc(strlen(s) * 4 + 1);
+        if (!esc)
+                return NULL;
+        for (p = esc; *s; s++) {
+                unsigned char ch = (unsigned char) *s;
+
+                if (ch < 0x80)
+                        *p++ = (char) ch;
+                else
+                        p += sprintf(p, "\\x%02x", ch);
+        }
+        *p = '\0';
+        j = json_string(esc);
+        free(esc);
+        return j;
+}
+
+mmp_usec_t vl_now(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        return (mmp_usec_t) ts.tv_sec * MMP_USEC_PER_SEC + (mmp_usec_t) ts.tv_nsec / 1000;
+}
+
+int64_t vl_wall_of(const struct volume_info *info, mmp_usec_t t)
+{
+        /* Rounded down, so a deadline shown in wall time is never later
+         * than the real one. */
+        if (t >= info->now)
+                return (int64_t) (info->wall_now + (t - info->now) / MMP_USEC_PER_SEC);
+        return (int64_t) info->wall_now - (int64_t) ((info->now - t + MMP_USEC_PER_SEC - 1) / MMP_USEC_PER_SEC);
+}
+
+static json_t *holder_json(const struct mmp_block *h)
+{
+        struct jb b = jb_new();
+
+        jb_str(&b, "node", h->nodename);
+        jb_str(&b, "device", h->bdevname);
+        jb_uint(&b, "seq", h->seq);
+        jb_str(&b, "seq_class", mmp_seq_class_name(mmp_seq_classify(h->seq)));
+        jb_uint(&b, "time_wall", h->time);
+        jb_uint(&b, "check_interval", h->check_interval);
+        return jb_done(&b);
+}
+
+json_t *vl_volume_json(const struct volume_info *i)
+{
+        const struct mmp_sm_status *sm = &i->sm;
+        struct jb b = jb_new();
+
+        jb_str(&b, "name", i->name);
+        jb_str(&b, "device", i->device);
+        jb_str(&b, "state", mmp_state_name(i->state));
+        jb_str(&b, "phase", mmp_phase_name(i->phase));
+        jb_bool(&b, "static", i->is_static);
+        if (i->have_sb)
+                jb_uint(&b, "update_interval", mmp_sb_update_interval(&i->sb));
+        if (sm->last_good) {
+                /* A write of ours has landed: our seq and our last heartbeat. */
+                jb_uint(&b, "seq", sm->seq);
+                jb_uint(&b, "check_interval", sm->check_interval);
+                jb_uint(&b, "last_heartbeat_usec", sm->last_good);
+                jb_uint(&b, "last_heartbeat_age_usec", i->now > sm->last_good ? i->now - sm->last_good : 0);
+        }
+        if (sm->deadlines.fence_at) {
+                /* Deadlines that follow from that heartbeat (held, or just lost). */
+                jb_uint(&b, "wait_seconds", sm->deadlines.wait_s);
+                jb_uint(&b, "fence_at_usec", sm->deadlines.fence_at);
+                jb_int(&b, "fence_at_wall", vl_wall_of(i, sm->deadlines.fence_at));
+                jb_uint(&b, "peer_write_at_usec", sm->deadlines.peer_write_at);
+                jb_uint(&b, "peer_use_at_usec", sm->deadlines.peer_use_at);
+        } else if (i->have_sb && sm->have_holder) {
+                /* Claiming: what a peer (and we) must wait for this block. */
+                jb_uint(&b, "wait_seconds", mmp_wait_seconds(mmp_sb_update_interval(&i->sb),
+                                                             sm->holder.check_interval));
+        }
+        jb_uint(&b, "failures", sm->failures);
+        if (sm->have_holder)
+                jb_set(&b, "holder", holder_json(&sm->holder));
+        if (i->error)
+                jb_str(&b, "error", i->error_text ? i->error_text : strerror(-i->error));
+        return jb_done(&b);
+}
+
+static const char *event_type_name(enum volume_event_type t)
+{
+        static const char *const names[] = {
+                [VOLUME_EVENT_PROGRESS] = "progress",
+                [VOLUME_EVENT_CLAIMED] = "claimed",
+                [VOLUME_EVENT_REFUSED] = "refused",
+                [VOLUME_EVENT_RELEASED] = "released",
+                [VOLUME_EVENT_LOST] = "lost",
+                [VOLUME_EVENT_SLOW_IO] = "slow_io",
+                [VOLUME_EVENT_CHECK_INTERVAL] = "check_interval",
+                [VOLUME_EVENT_REMOVED] = "removed",
+        };
+
+        return (unsigned) t < ELEMENTSOF(names) && names[t] ? names[t] : "progress";
+}
+
+json_t *vl_event_json(const struct volume_event *ev)
+{
+        struct jb b = jb_new();
+
+        jb_str(&b, "type", event_type_name(ev->type));
+        jb_set(&b, "volume", vl_volume_json(ev->info));
+        if (ev->reason)
+                jb_str(&b, "reason", ev->reason);
+        else if (ev->error)
+                jb_str(&b, "reason", strerror(-ev->error));
+        if (ev->type == VOLUME_EVENT_SLOW_IO)
+                jb_uint(&b, "io_usec", ev->io_usec);
+        return jb_done(&b);
+}
+
+json_t *vl_block_json(const struct mmp_sb *sb, const struct mmp_block *blk)
+{
+        unsigned upd = mmp_sb_update_interval(sb);
+        struct jb b = jb_new();
+
+        jb_uint(&b, "block_number", sb->mmp_block);
+        jb_uint(&b, "block_size", sb->block_size);
+        jb_uint(&b, "update_interval", upd);
+        jb_uint(&b, "check_interval", blk->check_interval);
+        jb_uint(&b, "seq", blk->seq);
+        jb_str(&b, "seq_class", mmp_seq_class_name(mmp_seq_classify(blk->seq)));
+        jb_uint(&b, "time_wall", blk->time);
+        jb_str(&b, "node", blk->nodename);
+        jb_str(&b, "device", blk->bdevname);
+        jb_uint(&b, "magic", blk->magic);
+        jb_uint(&b, "checksum", blk->checksum);
+        jb_bool(&b, "checksum_valid", blk->checksum_ok);
+        jb_bool(&b, "metadata_csum", sb->metadata_csum);
+        jb_uint(&b, "wait_seconds", mmp_wait_seconds(upd, blk->check_interval));
+        return jb_done(&b);
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+static bool is_ondisk_errno(int err)
+{
+        switch (err) {
+        case ENODATA: case EMEDIUMTYPE: case EOPNOTSUPP: case ERANGE:
+        case EBADMSG: case EUCLEAN:
+                return true;
+        }
+        return false;
+}
+
+static json_t *error_msg(const char *name, json_t *params)
+{
+        char full[64];
+
+        if (!params)
+                return NULL;
+        snprintf(full, sizeof(full), "io.mmpd.%s", name);
+        return mmp_varlink_error_new(full, params);
+}
+
+json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
+{
+        const struct mmp_block *holder = ctx->info && ctx->info->sm.have_holder ? &ctx->info->sm.holder : NULL;
+        const char *device = ctx->device ? ctx->device : ctx->info ? ctx->info->device : "";
+        const char *text;
+        char reason[512];
+        struct jb b = jb_new();
+        const char *name;
+
+        err = err < 0 ? -err : err;
+        if (ctx->reason)
+                text = ctx->reason;
+        else if (is_ondisk_errno(err) || (ctx->decoded && err == EINVAL))
+                text = mmp_ondisk_strerror(-err);
+        else
+                text = strerror(err);
+        snprintf(reason, sizeof(reason), "%s%s%s", ctx->stage ? ctx->stage : "", ctx->stage ? ": " : "", text);
+
+        switch (err) {
+        case ENOENT:
+                if (ctx->op != VL_OP_LOOKUP)
+                        goto io_error;
+                name = "NoSuchVolume";
+                jb_str(&b, "device", device);
+                break;
+        case EEXIST:
+                name = "AlreadyClaimed";
+                jb_str(&b, "device", device);
+                jb_str(&b, "state", ctx->info ? mmp_state_name(ctx->info->state) : "unknown");
+                break;
+        case EBUSY:
+                if (!holder) {
+                        /* O_EXCL open failed: mounted or opened exclusively here */
+                        if (!ctx->reason)
+                                snprintf(reason, sizeof(reason), "device busy on this node (mounted, or opened exclusively)");
+                        goto io_error;
+                }
+                name = "VolumeInUse";
+                jb_str(&b, "device", device);
+                jb_str(&b, "node", holder->nodename);
+                jb_str(&b, "node_device", holder->bdevname);
+                jb_uint(&b, "seq", holder->seq);
+                break;
+        case EINPROGRESS: {
+                char hint[PATH_MAX + 64];
+
+                name = "FsckRunning";
+                snprintf(hint, sizeof(hint), "tune2fs -f -E clear_mmp %s", device);
+                jb_str(&b, "device", device);
+                jb_str(&b, "node", holder ? holder->nodename : "");
+                jb_str(&b, "hint", hint);
+                break;
+        }
+        case EOPNOTSUPP: case EMEDIUMTYPE: case ERANGE: case ENODATA:
+        not_mmp:
+                name = "NotMmpFilesystem";
+                jb_str(&b, "device", device);
+                jb_str(&b, "reason", reason);
+                break;
+        case EINVAL:
+                if (ctx->decoded)
+                        goto not_mmp;
+                goto fallback;
+        case EUCLEAN: case EBADMSG: case EPROTO:
+                name = "CorruptMmpBlock";
+                jb_str(&b, "device", device);
+                jb_str(&b, "reason", reason);
+                break;
+        case ENOSPC:
+                name = "TooManyVolumes";
+                jb_uint(&b, "limit", ctx->limit);
+                break;
+        case EMFILE: case ENFILE:
+                /* Out of file descriptors: the limit is what fits now. */
+                name = "TooManyVolumes";
+                jb_uint(&b, "limit", ctx->count);
+                break;
+        case EIO: case ETIMEDOUT: case ENXIO: case ENODEV: case ENOTBLK: case EROFS:
+        case EACCES: case EPERM: case EAGAIN: case EBADFD: case ENOMEDIUM: case ENOTDIR:
+        case ENAMETOOLONG: case ELOOP: case EISDIR: case EBADF:
+        io_error:
+                name = "IoError";
+                jb_str(&b, "device", device);
+                jb_int(&b, "errno", err);
+                jb_str(&b, "reason", reason);
+                break;
+        default:
+        fallback:
+                if (ctx->op != VL_OP_CLAIM)
+                        goto io_error;
+                name = "ClaimFailed";
+                jb_str(&b, "device", device);
+                jb_str(&b, "reason", reason);
+                break;
+        }
+        return error_msg(name, jb_done(&b));
+}

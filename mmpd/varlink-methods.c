@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * io.mmpd (mmpd/io.mmpd.varlink) on top of manager.h.
+ *
+ * Claim and Release subscribe to the manager's events before they start
+ * anything, so no event between "started" and "decided" can be missed.
+ * Events may arrive while manager_claim()/manager_release() is still
+ * running; those are kept (as ready-made messages) and replayed once it
+ * returns, since only then is the claimed volume known and may the call
+ * safely end.
+ *
+ * A peer that goes away does not cancel its claim or release: the call's
+ * subscription is dropped, the volume carries on.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "inspect.h"
+#include "varlink-internal.h"
+
+/* An event seen while the call was still starting. */
+struct vl_early {
+        struct vl_early *next;
+        struct volume *volume;
+        json_t *msg;            /* NULL: building it ran out of memory */
+        bool final;
+};
+
+static struct manager *call_manager(struct vl_call *c)
+{
+        return c->conn->s->manager;
+}
+
+static const char *param_str(struct vl_call *c, const char *key)
+{
+        return json_string_value(json_object_get(c->params, key));   /* NULL when absent or null */
+}
+
+static int invalid(struct vl_call *c, const char *parameter)
+{
+        return vl_reply_service_error(c, "InvalidParameter", "parameter", parameter);
+}
+
+static bool valid_path(const char *p)
+{
+        return p && p[0] == '/' && strlen(p) < PATH_MAX;
+}
+
+/* Volume names as conf.h allows them: [A-Za-z0-9._:@-]{1,MMPD_NAME_MAX}. */
+static bool valid_name(const char *n)
+{
+        size_t len = strlen(n);
+
+        if (len == 0 || len > MMPD_NAME_MAX)
+                return false;
+        return strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@-") == len;
+}
+
+/* {key: value}, stealing @value; NULL if either is NULL. */
+static json_t *pack1(const char *key, json_t *value)
+{
+        json_t *o = value ? json_object() : NULL;
+
+        if (!o || json_object_set_new(o, key, value) < 0) {
+                json_decref(o);
+                if (!o)
+                        json_decref(value);
+                return NULL;
+        }
+        return o;
+}
+
+/* Like json_object_set_new() (which drops @value on failure), NULL-safe. */
+static int set_new(json_t *o, const char *key, json_t *value)
+{
+        if (!o) {
+                json_decref(value);
+                return -ENOMEM;
+        }
+        return json_object_set_new(o, key, value) < 0 ? -ENOMEM : 0;
+}
+
+static unsigned volume_total(struct manager *m)
+{
+        unsigned n = 0;
+
+        for (struct volume *v = manager_first(m); v; v = manager_next(m, v))
+                n++;
+        return n;
+}
+
+static json_t *error_for(struct vl_call *c, int err, enum vl_op op, const struct volume_info *info,
+                         bool decoded, const char *reason)
+{
+        struct manager *m = call_manager(c);
+        struct vl_error_ctx ctx = {
+                .op = op,
+                .device = param_str(c, "device"),
+                .info = info,
+                .decoded = decoded,
+                .reason = reason,
+                .limit = manager_conf(m)->max_volumes,
+        };
+
+        if (err == -EMFILE || err == -ENFILE)
+                ctx.count = volume_total(m);
+        return vl_error_from_errno(err, &ctx);
+}
+
+void vl_call_cleanup(struct vl_call *c)
+{
+        if (c->sub)
+                c->sub = manager_unsubscribe(call_manager(c), c->sub);
+        if (c->job) {
+                offload_cancel(c->conn->s->offload, c->job);
+                c->job = NULL;
+        }
+        while (c->early) {
+                struct vl_early *e = c->early;
+
+                c->early = e->next;
+                json_decref(e->msg);
+                free(e);
+        }
+        c->volume = NULL;
+}
+
+/* Keep an event's message while the call is starting (order kept). */
+static void early_push(struct vl_call *c, struct volume *v, json_t *msg, bool final)
+{
+        struct vl_early *e = calloc(1, sizeof(*e)), **tail = &c->early;
+
+        if (!e) {
+                json_decref(msg);
+                c->early_failed = true;
+                return;
+        }
+        e->volume = v;
+        e->msg = msg;
+        e->final = final;
+        while (*tail)
+                tail = &(*tail)->next;
+        *tail = e;
+}
+
+/*
+ * Send what was kept for c->volume.  Returns 1 when the call ended (then @c
+ * is gone), 0 when it goes on, -errno when the connection was closed.
+ */
+static int early_replay(struct vl_call *c)
+{
+        struct vl_early *list = c->early;
+        struct volume *v = c->volume;
+        int r = 0;
+
+        c->early = NULL;
+        if (c->early_failed)
+                r = -ENOMEM;
+        while (list) {
+                struct vl_early *e = list;
+
+                list = e->next;
+                if (r == 0 && e->volume == v) {
+                        bool final = e->final;
+
+                        r = vl_call_send(c, TAKE_PTR(e->msg), final);
+                        if (r == 0 && final)
+                                r = 1;
+                }
+                json_decref(e->msg);
+                free(e);
+        }
+        return r;
+}
+
+/* An event made up from a snapshot, for answers not caused by an event. */
+static json_t *snapshot_event(enum volume_event_type type, const struct volume_info *info)
+{
+        struct volume_event ev = { .type = type, .info = info };
+
+        return vl_event_json(&ev);
+}
+
+/* {volume[, event]}: Claim's replies carry the event only when streaming. */
+static json_t *claim_params(struct vl_call *c, const struct volume_info *info, json_t *event)
+{
+        json_t *p = pack1("volume", vl_volume_json(info));
+
+        if (c->more && set_new(p, "event", event) < 0) {
+                json_decref(p);
+                return NULL;
+        }
+        if (!c->more)
+                json_decref(event);
+        return p;
+}
+
+/* ---- Claim ---------------------------------------------------------------------- */
+
+/* The message an event means for a Claim: 1 and *ret_msg, or 0 for none. */
+static int claim_message(struct vl_call *c, const struct volume_event *ev, json_t **ret_msg, bool *ret_final)
+{
+        json_t *p;
+
+        *ret_final = true;
+        switch (ev->type) {
+        case VOLUME_EVENT_PROGRESS:
+                if (!c->more)
+                        return 0;
+                *ret_final = false;
+                p = claim_params(c, ev->info, vl_event_json(ev));
+                *ret_msg = p ? mmp_varlink_reply_new(p, true) : NULL;
+                return 1;
+        case VOLUME_EVENT_CLAIMED:
+                p = claim_params(c, ev->info, c->more ? vl_event_json(ev) : NULL);
+                *ret_msg = p ? mmp_varlink_reply_new(p, false) : NULL;
+                return 1;
+        case VOLUME_EVENT_REFUSED:
+        case VOLUME_EVENT_LOST:
+                *ret_msg = error_for(c, ev->error ? ev->error : -EIO, VL_OP_CLAIM, ev->info, true, ev->reason);
+                return 1;
+        case VOLUME_EVENT_RELEASED:
+        case VOLUME_EVENT_REMOVED:
+                *ret_msg = error_for(c, -ECANCELED, VL_OP_CLAIM, ev->info, false,
+                                     "released before the claim completed");
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+static void on_claim_event(const struct volume_event *ev, void *userdata)
+{
+        struct vl_call *c = userdata;
+        struct vl_conn *conn = c->conn;
+        json_t *msg = NULL;
+        bool final;
+
+        if (!c->starting && ev->volume != c->volume)
+                return;
+        if (claim_message(c, ev, &msg, &final) == 0)
+                return;
+        if (c->starting) {
+                early_push(c, ev->volume, msg, final);
+                return;
+        }
+        vl_conn_ref(conn);
+        vl_call_send(c, msg, final);
+        vl_conn_unref(conn);
+}
+
+static int m_claim(struct vl_call *c)
+{
+        struct manager *m = call_manager(c);
+        const char *device = param_str(c, "device"), *name = param_str(c, "name");
+        struct volume_info info;
+        struct volume *v = NULL;
+        json_t *p;
+        int r;
+
+        if (!valid_path(device))
+                return invalid(c, "device");
+        if (name && !valid_name(name))
+                return invalid(c, "name");
+
+        c->sub = manager_subscribe(m, on_claim_event, c);
+        if (!c->sub)
+                return -ENOMEM;
+        c->starting = true;
+        r = manager_claim(m, device, name, -1, &v);
+        c->starting = false;
+        if (r < 0) {
+                if (r == -EEXIST && v)
+                        volume_get_info(v, &info);
+                return vl_call_send(c, error_for(c, r, VL_OP_CLAIM, r == -EEXIST && v ? &info : NULL,
+                                                 false, NULL), true);
+        }
+        c->volume = v;
+        r = early_replay(c);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (c->oneway)
+                return vl_reply(c, json_object(), true);
+
+        /* Decided already without an event we saw?  Then answer now. */
+        volume_get_info(v, &info);
+        switch (info.state) {
+        case MMP_STATE_HELD:
+                return vl_reply(c, claim_params(c, &info, c->more ? snapshot_event(VOLUME_EVENT_CLAIMED, &info) : NULL), true);
+        case MMP_STATE_REFUSED:
+        case MMP_STATE_LOST:
+                return vl_call_send(c, error_for(c, info.error ? info.error : -EIO, VL_OP_CLAIM, &info,
+                                                 true, info.error_text), true);
+        case MMP_STATE_RELEASING:
+        case MMP_STATE_RELEASED:
+                return vl_call_send(c, error_for(c, -ECANCELED, VL_OP_CLAIM, &info, false,
+                                                 "released before the claim completed"), true);
+        default:
+                break;
+        }
+        if (!c->more || c->replied)
+                return 0;
+        /* Streaming: say at once that the claim started and where it is. */
+        p = claim_params(c, &info, snapshot_event(VOLUME_EVENT_PROGRESS, &info));
+        return vl_call_send(c, p ? mmp_varlink_reply_new(p, true) : NULL, false);
+}
+
+/* ---- Release -------------------------------------------------------------------- */
+
+static void on_release_event(const struct volume_event *ev, void *userdata)
+{
+        struct vl_call *c = userdata;
+        struct vl_conn *conn = c->conn;
+        json_t *p, *msg;
+
+        if (ev->volume != c->volume ||
+            (ev->type != VOLUME_EVENT_RELEASED && ev->type != VOLUME_EVENT_REMOVED))
+                return;
+        p = pack1("volume", vl_volume_json(ev->info));
+        msg = p ? mmp_varlink_reply_new(p, false) : NULL;
+        if (c->starting) {
+                early_push(c, ev->volume, msg, true);
+                return;
+        }
+        vl_conn_ref(conn);
+        vl_call_send(c, msg, true);
+        vl_conn_unref(conn);
+}
+
+static int m_release(struct vl_call *c)
+{
+        struct manager *m = call_manager(c);
+        struct volume_info info;
+        struct volume *v;
+        int r;
+
+        v = manager_find(m, param_str(c, "device"));
+        if (!v)
+                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+        c->volume = v;
+        c->sub = manager_subscribe(m, on_release_event, c);
+        if (!c->sub)
+                return -ENOMEM;
+        c->starting = true;
+        r = manager_release(m, v);
+        c->starting = false;
+        if (r < 0) {
+                volume_get_info(v, &info);
+                return vl_call_send(c, error_for(c, r, VL_OP_RELEASE, &info, false, NULL), true);
+        }
+        r = early_replay(c);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        if (c->oneway)
+                return vl_reply(c, json_object(), true);
+        volume_get_info(v, &info);
+        if (info.state == MMP_STATE_RELEASED)   /* nothing left to wait for */
+                return vl_reply(c, pack1("volume", vl_volume_json(&info)), true);
+        return 0;
+}
+
+/* ---- List, Check ------------------------------------------------------------------ */
+
+static int m_list(struct vl_call *c)
+{
+        struct manager *m = call_manager(c);
+        json_t *volumes = json_array();
+
+        for (struct volume *v = manager_first(m); v && volumes; v = manager_next(m, v)) {
+                struct volume_info info;
+
+                volume_get_info(v, &info);
+                if (json_array_append_new(volumes, vl_volume_json(&info)) < 0) {
+                        json_decref(volumes);
+                        volumes = NULL;
+                }
+        }
+        return vl_reply(c, pack1("volumes", volumes), true);
+}
+
+static int m_check(struct vl_call *c)
+{
+        struct volume_info info;
+        struct volume *v;
+        mmp_usec_t now, fence_at;
+        bool may_use;
+        json_t *p;
+
+        v = manager_find(call_manager(c), param_str(c, "device"));
+        if (!v)
+                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+        volume_get_info(v, &info);
+        /* The later of the snapshot's time and ours: never answer yes
+         * with a clock that lags behind the real now. */
+        now = vl_now();
+        if (info.now > now)
+                now = info.now;
+        fence_at = info.sm.deadlines.fence_at;
+        may_use = info.state == MMP_STATE_HELD && info.sm.last_good && now < fence_at;
+
+        p = pack1("volume", vl_volume_json(&info));
+        if (set_new(p, "may_use", json_boolean(may_use)) < 0 ||
+            (may_use && (set_new(p, "guaranteed_until_usec", json_integer((json_int_t) fence_at)) < 0 ||
+                         set_new(p, "guaranteed_until_wall", json_integer(vl_wall_of(&info, fence_at))) < 0))) {
+                json_decref(p);
+                p = NULL;
+        }
+        return vl_reply(c, p, true);
+}
+
+/* ---- Watch -------------------------------------------------------------------------- */
+
+static void on_watch_event(const struct volume_event *ev, void *userdata)
+{
+        struct vl_call *c = userdata;
+        struct vl_conn *conn = c->conn;
+
+        vl_conn_ref(conn);
+        vl_reply(c, pack1("event", vl_event_json(ev)), false);
+        vl_conn_unref(conn);
+}
+
+static int m_watch(struct vl_call *c)
+{
+        if (!c->more)
+                return vl_reply_service_error(c, "ExpectedMore", NULL, NULL);
+        c->endless = true;
+        c->sub = manager_subscribe(call_manager(c), on_watch_event, c);
+        return c->sub ? 0 : -ENOMEM;
+}
+
+/* ---- Inspect ------------------------------------------------------------------------ */
+
+struct inspect_job {
+        char *path;
+        bool check_peer;
+        struct mmpd_inspect_peer peer;
+        gid_t *groups;
+        int result;
+        struct mmpd_inspect res;
+};
+
+static void inspect_work(void *arg)
+{
+        struct inspect_job *j = arg;
+
+        j->result = mmpd_inspect_read(j->path, j->check_peer ? &j->peer : NULL, &j->res);
+}
+
+static void inspect_job_free(void *arg)
+{
+        struct inspect_job *j = arg;
+
+        free(j->path);
+        free(j->groups);
+        free(j);
+}
+
+static void on_inspect_done(int result, void *arg, void *userdata)
+{
+        struct vl_call *c = userdata;
+        struct vl_conn *conn = c->conn;
+        struct inspect_job *j = arg;
+        json_t *msg;
+
+        c->job = NULL;
+        vl_conn_ref(conn);
+        if (result == -ETIMEDOUT) {
+                char reason[80];
+
+                snprintf(reason, sizeof(reason), "no answer from the device within %g s",
+                         conn->s->opts.inspect_timeout);
+                msg = error_for(c, -ETIMEDOUT, VL_OP_INSPECT, NULL, false, reason);
+        } else if (j->result == 0 ||
+                   ((j->result == -EUCLEAN || j->result == -EBADMSG) && strcmp(j->res.stage, "MMP block") == 0)) {
+                /* A bad magic or checksum is shown (magic, checksum_valid), as dump_mmp does. */
+                json_t *p = pack1("block", vl_block_json(&j->res.sb, &j->res.block));
+
+                msg = p ? mmp_varlink_reply_new(p, false) : NULL;
+        } else {
+                bool decoded = strcmp(j->res.stage, "superblock") == 0 || strcmp(j->res.stage, "MMP block") == 0;
+                struct vl_error_ctx ctx = {
+                        .op = VL_OP_INSPECT, .device = j->path, .decoded = decoded, .stage = j->res.stage,
+                };
+
+                msg = vl_error_from_errno(j->result, &ctx);
+        }
+        vl_call_send(c, msg, true);
+        vl_conn_unref(conn);
+}
+
+static int m_inspect(struct vl_call *c)
+{
+        struct varlink_server *s = c->conn->s;
+        const char *device = param_str(c, "device");
+        struct inspect_job *j;
+        int r;
+
+        if (!valid_path(device))
+                return invalid(c, "device");
+        if (c->oneway)
+                return vl_reply(c, json_object(), true);
+        j = calloc(1, sizeof(*j));
+        if (!j || !(j->path = strdup(device))) {
+                free(j);
+                return -ENOMEM;
+        }
+        if (!vl_conn_privileged(c->conn)) {
+                size_t n = 0;
+
+                r = vl_conn_groups(c->conn, &j->groups, &n);
+                if (r < 0) {
+                        inspect_job_free(j);
+                        return vl_call_send(c, error_for(c, r, VL_OP_INSPECT, NULL, false, NULL), true);
+                }
+                j->check_peer = true;
+                j->peer = (struct mmpd_inspect_peer) {
+                        .uid = c->conn->cred.uid, .gid = c->conn->cred.gid,
+                        .groups = j->groups, .n_groups = n,
+                };
+        }
+        r = offload_run(s->offload, inspect_work, j, inspect_job_free, s->opts.inspect_timeout,
+                        on_inspect_done, c, &c->job);
+        if (r < 0) {
+                inspect_job_free(j);
+                return vl_call_send(c, error_for(c, r, VL_OP_INSPECT, NULL, false,
+                                                 r == -EAGAIN ? "too many Inspect calls in progress" : NULL),
+                                    true);
+        }
+        return 0;
+}
+
+/* ---- the table ---------------------------------------------------------------------- */
+
+static const struct vl_param no_params[] = { { NULL } };
+static const struct vl_param device_params[] = {
+        { "device", JSON_STRING, true },
+        { NULL },
+};
+static const struct vl_param claim_param_spec[] = {
+        { "device", JSON_STRING, true },
+        { "name", JSON_STRING, false },
+        { NULL },
+};
+
+const struct vl_method vl_io_mmpd_methods[] = {
+        { "io.mmpd.List", m_list, false, no_params },
+        { "io.mmpd.Claim", m_claim, true, claim_param_spec },
+        { "io.mmpd.Release", m_release, true, device_params },
+        { "io.mmpd.Check", m_check, false, device_params },
+        { "io.mmpd.Watch", m_watch, false, no_params },
+        { "io.mmpd.Inspect", m_inspect, false, device_params },
+        { NULL },
+};

@@ -1,0 +1,41 @@
+# tests/varlink: the varlink framing (lib/mmp-varlink.c) and the control
+# server (mmpd/varlink*.c), the latter against a fake registry until it runs
+# inside the real daemon.
+varlink_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(EXT2FS_CFLAGS)
+varlink_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/mmpd
+
+check_PROGRAMS += tests/varlink/test-framing
+TESTS += tests/varlink/test-framing
+tests_varlink_test_framing_SOURCES = tests/varlink/test-framing.c
+tests_varlink_test_framing_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_framing_LDADD = lib/libmmp-core.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+check_PROGRAMS += tests/varlink/test-offload
+TESTS += tests/varlink/test-offload
+tests_varlink_test_offload_SOURCES = tests/varlink/test-offload.c
+tests_varlink_test_offload_CPPFLAGS = $(varlink_test_cppflags)
+tests_varlink_test_offload_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_offload_LDADD = mmpd/libmmpd-varlink.la $(CMOCKA_LIBS) $(EV_LIBS)
+
+check_PROGRAMS += tests/varlink/test-errors
+TESTS += tests/varlink/test-errors
+tests_varlink_test_errors_SOURCES = tests/varlink/test-errors.c
+tests_varlink_test_errors_CPPFLAGS = $(varlink_test_cppflags)
+tests_varlink_test_errors_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_errors_LDADD = mmpd/libmmpd-varlink.la lib/libmmp-core.la \
+	$(CMOCKA_LIBS) $(JANSSON_LIBS) $(EXT2FS_LIBS)
+
+# The server on a loop with the fake registry (check-only), driven by
+# conformance.py over the raw wire protocol.
+check_PROGRAMS += tests/varlink/test-server
+tests_varlink_test_server_SOURCES = \
+	tests/varlink/test-server.c \
+	tests/varlink/fake-manager.c tests/varlink/fake-manager.h
+tests_varlink_test_server_CPPFLAGS = $(varlink_test_cppflags)
+tests_varlink_test_server_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_server_LDADD = mmpd/libmmpd-varlink.la lib/libmmp-core.la \
+	$(JANSSON_LIBS) $(EV_LIBS) $(EXT2FS_LIBS)
+
+TESTS += tests/varlink/conformance.py
+dist_check_SCRIPTS += tests/varlink/conformance.py
+EXTRA_DIST += tests/varlink/varlink_wire.py
