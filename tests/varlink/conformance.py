@@ -729,8 +729,12 @@ def t_real_device():
 
 
 def main():
-    global MAIN
-    print("1..%d" % (len(TESTS) + 1))
+    global MAIN, TESTS
+    if REAL:
+        # Against the real daemon the fake-registry cases are covered by the
+        # run against the test server; leave them out rather than skip them.
+        TESTS = [t for t in TESTS if not t[2]]
+    print("1..%d" % (len(TESTS) + (0 if REAL else 1)))
     sys.stdout.flush()
     valgrind = os.environ.get("MMPD_TEST_VALGRIND") == "1"
     if not REAL:
@@ -776,9 +780,7 @@ def main():
                 print("ok %d - %s (%.2f s)" % (i, name, time.monotonic() - t0))
         sys.stdout.flush()
     name = "the test server shuts down cleanly" + (" (valgrind: no leaks, no errors)" if valgrind else "")
-    if not MAIN:
-        print("ok %d - %s # SKIP not our server" % (len(TESTS) + 1, name))
-    else:
+    if MAIN:
         rc = MAIN.stop()
         if rc == 0:
             print("ok %d - %s" % (len(TESTS) + 1, name))
