@@ -1,1 +1,14 @@
-# tests/faultdev
+# tests/faultdev: the fault device (a FUSE file under a loop device) and its tests.
+# Test infrastructure only: check_PROGRAMS are built by "make check", never installed.
+#
+#   test-faultdev-rules unit tests of the ctl parser and rule table (cmocka)
+check_PROGRAMS += \
+	tests/faultdev/test-faultdev-rules
+
+faultdev_rules_sources = tests/faultdev/faultdev-rules.c tests/faultdev/faultdev-rules.h
+
+tests_faultdev_test_faultdev_rules_SOURCES = tests/faultdev/test-faultdev-rules.c $(faultdev_rules_sources)
+tests_faultdev_test_faultdev_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
+tests_faultdev_test_faultdev_rules_LDADD = $(CMOCKA_LIBS)
+
+TESTS += tests/faultdev/test-faultdev-rules
