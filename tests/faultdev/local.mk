@@ -1,11 +1,17 @@
 # tests/faultdev: the fault device (a FUSE file under a loop device) and its tests.
 # Test infrastructure only: check_PROGRAMS are built by "make check", never installed.
 #
+#   mmp-faultdev        the FUSE server: MOUNTPOINT/disk (the image) + MOUNTPOINT/ctl
 #   test-faultdev-rules unit tests of the ctl parser and rule table (cmocka)
 check_PROGRAMS += \
+	tests/faultdev/mmp-faultdev \
 	tests/faultdev/test-faultdev-rules
 
 faultdev_rules_sources = tests/faultdev/faultdev-rules.c tests/faultdev/faultdev-rules.h
+
+tests_faultdev_mmp_faultdev_SOURCES = tests/faultdev/mmp-faultdev.c $(faultdev_rules_sources)
+tests_faultdev_mmp_faultdev_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) -pthread
+tests_faultdev_mmp_faultdev_LDADD = $(FUSE3_LIBS)
 
 tests_faultdev_test_faultdev_rules_SOURCES = tests/faultdev/test-faultdev-rules.c $(faultdev_rules_sources)
 tests_faultdev_test_faultdev_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
