@@ -2,9 +2,11 @@
 # Test infrastructure only: check_PROGRAMS are built by "make check", never installed.
 #
 #   mmp-faultdev        the FUSE server: MOUNTPOINT/disk (the image) + MOUNTPOINT/ctl
+#   faultdev-io         one timed O_DIRECT pread/pwrite, for the scripts
 #   test-faultdev-rules unit tests of the ctl parser and rule table (cmocka)
 check_PROGRAMS += \
 	tests/faultdev/mmp-faultdev \
+	tests/faultdev/faultdev-io \
 	tests/faultdev/test-faultdev-rules
 
 faultdev_rules_sources = tests/faultdev/faultdev-rules.c tests/faultdev/faultdev-rules.h
@@ -12,6 +14,8 @@ faultdev_rules_sources = tests/faultdev/faultdev-rules.c tests/faultdev/faultdev
 tests_faultdev_mmp_faultdev_SOURCES = tests/faultdev/mmp-faultdev.c $(faultdev_rules_sources)
 tests_faultdev_mmp_faultdev_CFLAGS = $(AM_CFLAGS) $(FUSE3_CFLAGS) -pthread
 tests_faultdev_mmp_faultdev_LDADD = $(FUSE3_LIBS)
+
+tests_faultdev_faultdev_io_SOURCES = tests/faultdev/faultdev-io.c
 
 tests_faultdev_test_faultdev_rules_SOURCES = tests/faultdev/test-faultdev-rules.c $(faultdev_rules_sources)
 tests_faultdev_test_faultdev_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
