@@ -22,3 +22,6 @@ tests_faultdev_test_faultdev_rules_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_faultdev_test_faultdev_rules_LDADD = $(CMOCKA_LIBS)
 
 TESTS += tests/faultdev/test-faultdev-rules
+
+# The helper integration tests source (tests/lib/faultdev.sh).
+EXTRA_DIST += tests/lib/faultdev.sh
