@@ -125,16 +125,18 @@ static void submit(struct volume *v, const struct mmp_action *a)
 static void note_io_time(struct volume *v, mmp_usec_t usec)
 {
         bool slow = usec * 2 > (mmp_usec_t) update_interval(v) * MMP_USEC_PER_SEC;
+        bool *was = &v->slow[v->op];    /* reads and writes separately: no flapping */
 
-        if (slow && !v->slow) {
+        if (slow && !*was) {
                 log_vol(v, LOG_WARNING, "slow I/O: %s took %.3f s (update interval %u s)",
                         v->op == MMPD_IO_WRITE ? "write" : "read", (double) usec / MMP_USEC_PER_SEC,
                         update_interval(v));
                 manager_volume_event(v->m, v, VOLUME_EVENT_SLOW_IO, 0, NULL, usec);
-        } else if (!slow && v->slow) {
-                log_vol(v, LOG_NOTICE, "I/O is fast again (%.3f s)", (double) usec / MMP_USEC_PER_SEC);
+        } else if (!slow && *was) {
+                log_vol(v, LOG_NOTICE, "%s I/O is fast again (%.3f s)", v->op == MMPD_IO_WRITE ? "write" : "read",
+                        (double) usec / MMP_USEC_PER_SEC);
         }
-        v->slow = slow;
+        *was = slow;
 }
 
 static void on_sb_read(struct volume *v, ssize_t result);
@@ -359,13 +361,15 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 return;
         case MMP_ACT_NONE:
                 set_state(v, st.state, st.phase);
-                if (st.state == MMP_STATE_HELD && st.check_interval != v->last_ci && st.check_interval) {
-                        log_vol(v, LOG_NOTICE, "check_interval %u -> %u s (peers now wait %u s)",
-                                v->last_ci, st.check_interval, st.deadlines.wait_s);
-                        v->last_ci = st.check_interval;
-                        manager_volume_event(v->m, v, VOLUME_EVENT_CHECK_INTERVAL, 0, NULL, 0);
-                }
                 break;
+        }
+        /* Checked after every step: on a slow device heartbeats run back to
+         * back and the machine may never come back to an idle action. */
+        if (st.state == MMP_STATE_HELD && st.check_interval != v->last_ci && st.check_interval) {
+                log_vol(v, LOG_NOTICE, "check_interval %u -> %u s (peers now wait %u s)",
+                        v->last_ci, st.check_interval, st.deadlines.wait_s);
+                v->last_ci = st.check_interval;
+                manager_volume_event(v->m, v, VOLUME_EVENT_CHECK_INTERVAL, 0, NULL, 0);
         }
         arm_timer(v, a->wake_at);
 }

@@ -47,7 +47,7 @@ struct volume {
         mmp_usec_t claim_started;
         mmp_usec_t wait_until;
         bool removing;                  /* release requested: free after RELEASED */
-        bool slow;                      /* last I/O was slow (for event edges) */
+        bool slow[2];                   /* last read/write was slow (for event edges) */
         unsigned last_ci;
 };
 

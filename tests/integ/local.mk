@@ -12,7 +12,8 @@ integ_scripts = \
 	tests/integ/lifecycle.sh \
 	tests/integ/config.sh \
 	tests/integ/control.sh \
-	tests/integ/mmpctl.sh
+	tests/integ/mmpctl.sh \
+	tests/integ/faults.sh
 dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
 EXTRA_DIST += tests/lib/mmpd.sh
