@@ -25,12 +25,17 @@ case "$out" in *"MMP update by 'node-a"*) ok "e2mmpstatus names our node";;
 # mount: locally the device is held open exclusively; from the peer MMP refuses
 mkdir -p "$T/mnt"
 if mount "$dev" "$T/mnt" 2>"$T/mount.err"; then track_mount "$T/mnt"; not_ok "local mount refused"; else ok "local mount refused ($(head -c 80 "$T/mount.err"))"; fi
-dmesg_before=$(dmesg | wc -l)
+# Capture only new kernel messages (a full ring buffer makes line counts useless).
+dmesg -W >"$T/dmesg.new" 2>/dev/null &
+dpid=$!
+sleep 0.3
 if mount "$peer" "$T/mnt" 2>"$T/mount2.err"; then track_mount "$T/mnt"; not_ok "peer mount refused"; else ok "peer mount refused"; fi
-if dmesg | tail -n +"$((dmesg_before + 1))" | grep -q "Device is already active on another node"; then
+sleep 0.5
+kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null
+if grep -q "(device $(basename "$peer")).*Device is already active on another node" "$T/dmesg.new"; then
         ok "kernel says: Device is already active on another node"
 else
-        not_ok "kernel says: Device is already active on another node" "$(dmesg | tail -5)"
+        not_ok "kernel says: Device is already active on another node" "$(tail -5 "$T/dmesg.new")"
 fi
 
 out=$(tune2fs -O ^mmp "$peer" 2>&1); rc=$?
