@@ -12,7 +12,7 @@ T=$(mktemp -d /var/tmp/mmpd-bench.XXXXXX)
 trap '[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null; rm -rf "$T"' EXIT
 # Two fds per volume.  Raising the hard limit needs CAP_SYS_RESOURCE (the
 # unit file sets LimitNOFILE); without it, hold as many as the limit allows.
-ulimit -Hn $((2 * N + 256)) 2>/dev/null
+[ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt $((2 * N + 256)) ] && ulimit -Hn $((2 * N + 256)) 2>/dev/null
 ulimit -Sn "$(ulimit -Hn)"
 max=$(( ($(ulimit -Hn) - 256) / 2 ))
 if [ "$N" -gt "$max" ]; then
@@ -33,24 +33,26 @@ mkdir "$T/img"
 for i in $(seq 1 "$N"); do cp --sparse=always "$T/template.img" "$T/img/$i.img"; done
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-t0=$(date +%s%N)
+# monotonic nanoseconds (the wall clock may be stepped while we measure)
+mono_ns() { awk '{printf "%d\n", $1 * 1000000000}' /proc/uptime; }
+t0=$(mono_ns)
 "$MMPD" --config "$T/mmpd.conf" 2>"$T/mmpd.log" &
 pid=$!
 while [ "$(grep -c 'claimed:' "$T/mmpd.log")" -lt "$N" ]; do
         kill -0 "$pid" 2>/dev/null || { echo "mmpd died"; tail "$T/mmpd.log"; exit 1; }
-        [ $(( ($(date +%s%N) - t0) / 1000000000 )) -gt 300 ] && { echo "claims did not finish in 300 s"; exit 1; }
+        [ $(( ($(mono_ns) - t0) / 1000000000 )) -gt 300 ] && { echo "claims did not finish in 300 s"; exit 1; }
         sleep 0.5
 done
-t1=$(date +%s%N)
+t1=$(mono_ns)
 refused=$(grep -c 'refused\|LOST' "$T/mmpd.log")
 echo "volumes:            $N (update interval 5 s, W 21 s)"
 echo "claim all:          $(( (t1 - t0) / 1000000 )) ms (one claim waits W + verify)"
 
 sleep 6         # let the claim burst settle into the spread heartbeat grid
-c0=$(cpu "$pid"); w0=$(date +%s%N)
+c0=$(cpu "$pid"); w0=$(mono_ns)
 io0=$(awk '/^syscr|^syscw/ {s += $2} END {print s}' "/proc/$pid/io")
 sleep "$SECS"
-c1=$(cpu "$pid"); w1=$(date +%s%N)
+c1=$(cpu "$pid"); w1=$(mono_ns)
 wall=$(( (w1 - w0) / 1000000 ))
 used=$(( (c1 - c0) * 1000 / hz ))
 echo "cpu while holding:  $(awk -v u="$used" -v w="$wall" 'BEGIN { printf "%.2f%% of one core (%d ms in %d ms)", 100 * u / w, u, w }')"
@@ -59,9 +61,9 @@ echo "rss:                $(awk '/VmRSS/ {print $2, $3}' "/proc/$pid/status")"
 echo "lost or refused:    $refused"
 lost=$(grep -c 'LOST' "$T/mmpd.log")
 echo "lost while holding: $lost"
-t2=$(date +%s%N)
+t2=$(mono_ns)
 kill -TERM "$pid"; wait "$pid"; pid=
-echo "release all:        $(( ($(date +%s%N) - t2) / 1000000 )) ms"
+echo "release all:        $(( ($(mono_ns) - t2) / 1000000 )) ms"
 clean=0
 for i in 1 $((N / 2)) "$N"; do
         debugfs -R dump_mmp "$T/img/$i.img" 2>/dev/null | grep -q "sequence: ff4d4d50" && clean=$((clean + 1))
