@@ -31,6 +31,24 @@ static json_t *device_params(const char *device, const char *name)
         return p;
 }
 
+/* The common start of a call about one device: the connection, then the
+ * {"device", "name"?} parameters (owned by the caller until sent). */
+static int begin_device_call(struct mmp_client *c, const char *device, const char *name,
+                             json_t **ret_params)
+{
+        json_t *params;
+        int r;
+
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        params = device_params(device, name);
+        if (!params)
+                return client_fail(c, -ENOMEM, false, "out of memory");
+        *ret_params = params;
+        return 0;
+}
+
 static int bad_reply(struct mmp_client *c, const char *method, const char *what)
 {
         /* The reply was complete: the connection stays in step. */
@@ -120,12 +138,9 @@ _public_ int mmp_claim(struct mmp_client *c, const char *device, const char *nam
 
         if (!c || !device)
                 return -EINVAL;
-        r = client_begin(c);
+        r = begin_device_call(c, device, name, &params);
         if (r < 0)
                 return r;
-        params = device_params(device, name);
-        if (!params)
-                return client_fail(c, -ENOMEM, false, "out of memory");
         r = client_send_call(c, "io.mmpd.Claim", params, progress_cb != NULL);
         if (r < 0)
                 return r;
@@ -170,12 +185,9 @@ _public_ int mmp_release(struct mmp_client *c, const char *device, struct mmp_vo
 
         if (!c || !device)
                 return -EINVAL;
-        r = client_begin(c);
+        r = begin_device_call(c, device, NULL, &params);
         if (r < 0)
                 return r;
-        params = device_params(device, NULL);
-        if (!params)
-                return client_fail(c, -ENOMEM, false, "out of memory");
         r = client_call(c, "io.mmpd.Release", params, &p);
         if (r < 0)
                 return r;
@@ -195,16 +207,16 @@ _public_ int mmp_check(struct mmp_client *c, const char *device, struct mmp_chec
 {
         _cleanup_json_ json_t *p = NULL;
         struct mmp_check chk = { .size = sizeof(chk) };
-        json_t *may;
+        json_t *params, *may;
         int64_t until, wall;
         int r, ru, rw;
 
         if (!c || !device || !ret || ret->size < CHECK_SIZE_V1)
                 return -EINVAL;
-        r = client_begin(c);
+        r = begin_device_call(c, device, NULL, &params);
         if (r < 0)
                 return r;
-        r = client_call(c, "io.mmpd.Check", device_params(device, NULL), &p);
+        r = client_call(c, "io.mmpd.Check", params, &p);
         if (r < 0)
                 return r;
 
@@ -285,14 +297,15 @@ _public_ int mmp_inspect(struct mmp_client *c, const char *device, struct mmp_bl
 {
         _cleanup_json_ json_t *p = NULL;
         struct mmp_block_info info = { .size = sizeof(info) };
+        json_t *params;
         int r;
 
         if (!c || !device || !ret || ret->size < BLOCK_INFO_SIZE_V1)
                 return -EINVAL;
-        r = client_begin(c);
+        r = begin_device_call(c, device, NULL, &params);
         if (r < 0)
                 return r;
-        r = client_call(c, "io.mmpd.Inspect", device_params(device, NULL), &p);
+        r = client_call(c, "io.mmpd.Inspect", params, &p);
         if (r < 0)
                 return r;
         r = block_info_from_json(json_object_get(p, "block"), &info);
