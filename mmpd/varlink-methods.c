@@ -233,10 +233,24 @@ static int claim_message(struct vl_call *c, const struct volume_event *ev, json_
         }
 }
 
+/* Send an event's reply, or queue it while the call is still starting (the
+ * event fired inside manager_claim/release, before the call returned). */
+static void deliver(struct vl_call *c, struct volume *v, json_t *msg, bool final)
+{
+        struct vl_conn *conn = c->conn;
+
+        if (c->starting) {
+                early_push(c, v, msg, final);
+                return;
+        }
+        vl_conn_ref(conn);      /* sending may drop the connection */
+        vl_call_send(c, msg, final);
+        vl_conn_unref(conn);
+}
+
 static void on_claim_event(const struct volume_event *ev, void *userdata)
 {
         struct vl_call *c = userdata;
-        struct vl_conn *conn = c->conn;
         json_t *msg = NULL;
         bool final;
 
@@ -244,13 +258,7 @@ static void on_claim_event(const struct volume_event *ev, void *userdata)
                 return;
         if (claim_message(c, ev, &msg, &final) == 0)
                 return;
-        if (c->starting) {
-                early_push(c, ev->volume, msg, final);
-                return;
-        }
-        vl_conn_ref(conn);
-        vl_call_send(c, msg, final);
-        vl_conn_unref(conn);
+        deliver(c, ev->volume, msg, final);
 }
 
 static int m_claim(struct vl_call *c)
@@ -314,7 +322,6 @@ static int m_claim(struct vl_call *c)
 static void on_release_event(const struct volume_event *ev, void *userdata)
 {
         struct vl_call *c = userdata;
-        struct vl_conn *conn = c->conn;
         json_t *p, *msg;
 
         if (ev->volume != c->volume ||
@@ -322,13 +329,7 @@ static void on_release_event(const struct volume_event *ev, void *userdata)
                 return;
         p = pack1("volume", vl_volume_json(ev->info));
         msg = p ? mmp_varlink_reply_new(p, false) : NULL;
-        if (c->starting) {
-                early_push(c, ev->volume, msg, true);
-                return;
-        }
-        vl_conn_ref(conn);
-        vl_call_send(c, msg, true);
-        vl_conn_unref(conn);
+        deliver(c, ev->volume, msg, true);
 }
 
 static int m_release(struct vl_call *c)
