@@ -18,8 +18,8 @@ for i in $(seq 1 "$N"); do
         # including near-simultaneous starts, comes up over 20 races
         oa=$((RANDOM % 3000)); ob=$((RANDOM % 3000))
         echo "$oa $ob" >"$T/race$i.offsets"
-        ( sleep "$(printf '0.%03d' "$oa")"; start_mmpd "a$i" "node-a$i" "v=$da"; wait ) &
-        ( sleep "$(printf '0.%03d' "$ob")"; start_mmpd "b$i" "node-b$i" "v=$db"; wait ) &
+        ( sleep "$(printf '%d.%03d' $((oa / 1000)) $((oa % 1000)))"; start_mmpd "a$i" "node-a$i" "v=$da"; wait ) &
+        ( sleep "$(printf '%d.%03d' $((ob / 1000)) $((ob % 1000)))"; start_mmpd "b$i" "node-b$i" "v=$db"; wait ) &
 done
 
 decided() { grep -qE "claimed|claim refused" "$T/$1.log" 2>/dev/null; }
