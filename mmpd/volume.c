@@ -174,7 +174,11 @@ static void on_io_idle(struct mmpd_ioreq *req, void *userdata)
 
         if (v->has_pending) {
                 v->has_pending = false;
-                submit(v, &v->pending);
+                /* The volume may have been declared LOST (or released) while
+                 * the timed-out I/O drained: then nothing more goes to disk. */
+                if (v->state == MMP_STATE_CLAIMING || v->state == MMP_STATE_HELD ||
+                    v->state == MMP_STATE_RELEASING)
+                        submit(v, &v->pending);
         } else if (v->removing && v->state != MMP_STATE_CLAIMING && v->state != MMP_STATE_HELD &&
                    v->state != MMP_STATE_RELEASING) {
                 manager_volume_done(v->m, v);
