@@ -65,6 +65,7 @@ struct conf_key {
         conf_parse_fn parse;
         size_t offset;          /* into struct mmpd_conf or struct mmpd_volume_conf */
         long long min, max;     /* numbers: range; strings: max is the length in bytes */
+        size_t fence_size;      /* > 0: a fence field, inherited from [mmpd] */
 };
 
 struct parser {
@@ -93,11 +94,17 @@ static int parse_bool(struct parser *p, const struct conf_key *k, const char *va
 static int parse_path(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 static int parse_text(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 static int parse_device(struct parser *p, const struct conf_key *k, const char *value, void *dest);
+static int parse_last_resort(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 
 #define MMPD_KEY(key, fn, field, lo, hi) \
-        { SECTION_MMPD, key, fn, offsetof(struct mmpd_conf, field), lo, hi }
+        { SECTION_MMPD, key, fn, offsetof(struct mmpd_conf, field), lo, hi, 0 }
 #define VOLUME_KEY(key, fn, field, lo, hi) \
-        { SECTION_VOLUME, key, fn, offsetof(struct mmpd_volume_conf, field), lo, hi }
+        { SECTION_VOLUME, key, fn, offsetof(struct mmpd_volume_conf, field), lo, hi, 0 }
+#define FENCE_KEY(key, fn, field, lo, hi) \
+        { SECTION_MMPD, key, fn, offsetof(struct mmpd_conf, fence.field), lo, hi, \
+          sizeof(((struct mmpd_fence_conf *) NULL)->field) }, \
+        { SECTION_VOLUME, key, fn, offsetof(struct mmpd_volume_conf, fence.field), lo, hi, \
+          sizeof(((struct mmpd_fence_conf *) NULL)->field) }
 
 /* One line per key; the documentation is in conf.h and conf/mmpd.conf. */
 static const struct conf_key conf_keys[] = {
@@ -108,11 +115,24 @@ static const struct conf_key conf_keys[] = {
         MMPD_KEY("max_volumes",   parse_uint,    max_volumes,  1, MMPD_VOLUMES_MAX),
         MMPD_KEY("margin",        parse_seconds, margin,       0, MMPD_SECONDS_MAX),
         MMPD_KEY("io_timeout",    parse_seconds, io_timeout,   0, MMPD_SECONDS_MAX),
+        MMPD_KEY("watchdog_device", parse_path,  watchdog_device, 1, PATH_MAX - 1),
+        MMPD_KEY("watchdog_interval", parse_seconds, watchdog_interval, 0, 60),
+        FENCE_KEY("exclusive",    parse_bool,    exclusive,    0, 1),
+        FENCE_KEY("fence",        parse_bool,    enabled,      0, 1),
+        FENCE_KEY("fence_hook",   parse_path,    hook,         1, PATH_MAX - 1),
+        FENCE_KEY("fence_hook_timeout", parse_seconds, hook_timeout, 0, MMPD_SECONDS_MAX),
+        FENCE_KEY("fence_kill",   parse_bool,    kill,         0, 1),
+        FENCE_KEY("fence_kill_grace", parse_seconds, kill_grace, 0, MMPD_SECONDS_MAX),
+        FENCE_KEY("fence_shutdown", parse_bool,  shutdown,     0, 1),
+        FENCE_KEY("fence_last_resort", parse_last_resort, last_resort, 0, 0),
+        FENCE_KEY("fence_reboot_command", parse_path, reboot_command, 1, PATH_MAX - 1),
 
         VOLUME_KEY("device",      parse_device,  device,       1, PATH_MAX - 1),
         VOLUME_KEY("margin",      parse_seconds, margin,       0, MMPD_SECONDS_MAX),
         VOLUME_KEY("io_timeout",  parse_seconds, io_timeout,   0, MMPD_SECONDS_MAX),
 };
+
+_Static_assert(ELEMENTSOF(conf_keys) <= 64, "mmpd_volume_conf.set is a 64-bit mask");
 
 static bool streq(const char *a, const char *b)
 {
@@ -323,6 +343,24 @@ static int parse_text(struct parser *p, const struct conf_key *k, const char *va
         free(*field);
         *field = s;
         return 0;
+}
+
+static const char *const last_resort_names[] = { "none", "watchdog", "reboot", "hook" };
+
+const char *mmpd_last_resort_name(int lr)
+{
+        return lr >= 0 && (size_t) lr < ELEMENTSOF(last_resort_names) ? last_resort_names[lr] : "?";
+}
+
+static int parse_last_resort(struct parser *p, const struct conf_key *k, const char *value, void *dest)
+{
+        for (size_t i = 0; i < ELEMENTSOF(last_resort_names); i++)
+                if (streq(value, last_resort_names[i])) {
+                        *(int *) dest = (int) i;
+                        return 0;
+                }
+        return parser_error(p, -EINVAL, p->line,
+                            "invalid value '%s' for '%s': expected none, watchdog, reboot or hook", value, k->name);
 }
 
 /*
@@ -538,6 +576,8 @@ static int handle_key(struct parser *p, const char *key, const char *value)
                 return parser_error(p, -EINVAL, p->line, "duplicate key '%s' in %s (first set at line %u)",
                                     key, section_desc(p, desc), p->key_line[i]);
         p->key_line[i] = p->line;
+        if (p->section == SECTION_VOLUME)
+                current_volume(p)->set |= UINT64_C(1) << i;
 
         if (value[0] == '\0')
                 return parser_error(p, -EINVAL, p->line, "empty value for '%s'", key);
@@ -625,7 +665,56 @@ static struct mmpd_conf *conf_new(void)
         if (!c->socket_path)
                 return mmpd_conf_free(c);
         c->max_volumes = MMPD_DEFAULT_MAX_VOLUMES;
+        c->watchdog_interval = 1.0;
+        c->fence = (struct mmpd_fence_conf) {
+                .exclusive = true, .enabled = true, .kill = true, .shutdown = true,
+        };
         return c;
+}
+
+int mmpd_fence_conf_copy(const struct mmpd_fence_conf *from, struct mmpd_fence_conf *to)
+{
+        struct mmpd_fence_conf c = *from;
+
+        c.hook = from->hook ? strdup(from->hook) : NULL;
+        c.reboot_command = from->reboot_command ? strdup(from->reboot_command) : NULL;
+        if ((from->hook && !c.hook) || (from->reboot_command && !c.reboot_command)) {
+                mmpd_fence_conf_done(&c);
+                return -ENOMEM;
+        }
+        *to = c;
+        return 0;
+}
+
+void mmpd_fence_conf_done(struct mmpd_fence_conf *fc)
+{
+        free(fc->hook);
+        free(fc->reboot_command);
+        fc->hook = fc->reboot_command = NULL;
+}
+
+/* Fence fields not set in the volume's section take the [mmpd] value. */
+static int inherit_fence(const struct mmpd_conf *c, struct mmpd_volume_conf *v)
+{
+        struct mmpd_fence_conf merged;
+        size_t base = offsetof(struct mmpd_volume_conf, fence);
+
+        if (mmpd_fence_conf_copy(&c->fence, &merged) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++) {
+                const struct conf_key *k = &conf_keys[i];
+                size_t off = k->offset - base;
+
+                if (k->section != SECTION_VOLUME || !k->fence_size || !(v->set & (UINT64_C(1) << i)))
+                        continue;
+                if (k->parse == parse_path)     /* move the string over */
+                        free(*(char **) ((char *) &merged + off));
+                memcpy((char *) &merged + off, (char *) &v->fence + off, k->fence_size);
+                memset((char *) &v->fence + off, 0, k->fence_size);
+        }
+        mmpd_fence_conf_done(&v->fence);
+        v->fence = merged;
+        return 0;
 }
 
 static int default_node_name(struct parser *p)
@@ -669,6 +758,9 @@ static int parser_finish(struct parser *p)
         }
 
         for (size_t i = 0; i < c->n_volumes; i++) {
+                r = inherit_fence(c, &c->volumes[i]);
+                if (r < 0)
+                        return parser_oom(p);
                 if (c->volumes[i].margin == SECONDS_UNSET)
                         c->volumes[i].margin = c->margin;
                 if (c->volumes[i].io_timeout == SECONDS_UNSET)
@@ -778,7 +870,10 @@ struct mmpd_conf *mmpd_conf_free(struct mmpd_conf *conf)
         for (size_t i = 0; i < conf->n_volumes; i++) {
                 free(conf->volumes[i].name);
                 free(conf->volumes[i].device);
+                mmpd_fence_conf_done(&conf->volumes[i].fence);
         }
+        mmpd_fence_conf_done(&conf->fence);
+        free(conf->watchdog_device);
         free(conf->volumes);
         free(conf->path);
         free(conf->node_name);

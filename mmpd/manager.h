@@ -74,6 +74,7 @@ int manager_reload(struct manager *m);
 struct ev_loop *manager_loop(struct manager *m);
 const struct mmpd_conf *manager_conf(struct manager *m);
 const char *manager_node_name(struct manager *m);
+struct fencer *manager_fencer(struct manager *m);   /* fence.h */
 
 /*
  * Claim a device at runtime.  @device is a path; @name defaults to the path.

@@ -399,7 +399,7 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
         ev_timer_init(&v->timer, on_timer, 0., 0.);
         v->timer.data = v;
 
-        r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open(device, &v->dev);
+        r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open_ex(device, opts->exclusive, &v->dev);
         if (r < 0) {
                 volume_free(v);
                 return r;

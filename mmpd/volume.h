@@ -15,6 +15,7 @@
 
 struct volume_opts {
         bool is_static;
+        bool exclusive;         /* O_EXCL on a block device */
         double margin;          /* seconds, 0 = automatic */
         double io_timeout;      /* seconds, 0 = automatic */
         unsigned slot;          /* spreading index */
