@@ -1,0 +1,6 @@
+# tests/fence: staged fencing against real loop devices (root).
+fence_scripts = \
+	tests/fence/rogue.sh
+dist_check_SCRIPTS += $(fence_scripts)
+TESTS += $(fence_scripts)
+EXTRA_DIST += tests/fence/fence.sh
