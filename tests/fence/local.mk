@@ -1,6 +1,7 @@
 # tests/fence: staged fencing against real loop devices (root).
 fence_scripts = \
-	tests/fence/rogue.sh
+	tests/fence/rogue.sh \
+	tests/fence/stop.sh
 dist_check_SCRIPTS += $(fence_scripts)
 TESTS += $(fence_scripts)
 EXTRA_DIST += tests/fence/fence.sh
