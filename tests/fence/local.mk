@@ -1,7 +1,8 @@
 # tests/fence: staged fencing against real loop devices (root).
 fence_scripts = \
 	tests/fence/rogue.sh \
-	tests/fence/stop.sh
+	tests/fence/stop.sh \
+	tests/fence/lastresort.sh
 dist_check_SCRIPTS += $(fence_scripts)
 TESTS += $(fence_scripts)
 EXTRA_DIST += tests/fence/fence.sh
