@@ -618,7 +618,9 @@ int fencer_get(struct fencer *f, const char *name, struct fence_info *ret)
         if (!r)
                 return -ENOENT;
         *ret = (struct fence_info) {
-                .stage = r->stage, .started = r->started, .finished = r->finished, .deadline = r->deadline,
+                .stage = r->stage,
+                .stage_name = r->stage == FENCE_STAGE_LAST_RESORT ? "last_resort" : fence_stage_name(r->stage),
+                .started = r->started, .finished = r->finished, .deadline = r->deadline,
                 .outcome = r->stage != FENCE_STAGE_DONE ? "running" : r->late ? "late" :
                            r->failed ? "failed" : "fenced",
         };

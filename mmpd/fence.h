@@ -40,6 +40,7 @@ enum fence_stage {
 /* For status: what the fence of one volume did. */
 struct fence_info {
         enum fence_stage stage;
+        const char *stage_name;      /* as in io.mmpd's Fence.stage */
         mmp_usec_t started;          /* 0: never fenced */
         mmp_usec_t finished;         /* 0: still running */
         mmp_usec_t deadline;         /* last good write + W */

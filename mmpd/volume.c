@@ -451,4 +451,6 @@ void volume_get_info(struct volume *v, struct volume_info *ret)
         ret->wait_until = v->state == MMP_STATE_CLAIMING ? v->wait_until : 0;
         ret->now = mmpd_now();
         ret->wall_now = wall_now();
+        if (v->state == MMP_STATE_LOST)
+                ret->have_fence = fencer_get(manager_fencer(v->m), v->name, &ret->fence) >= 0;
 }

@@ -65,6 +65,11 @@ fi
 
 [ -n "$margin" ] && [ "$margin" -gt 0 ] && ok "all stages done before last good write + W" || not_ok "before deadline" "margin=$margin"
 diag "measured margin (deadline - fence completion): ${margin} ms (mmpd's clock); deadline - first observation by the test: $(( (deadline - t_seen) / 1000 )) ms"
+st=$("$MMPCTL" --json --socket "$(mmpd_sock A)" status 2>&1)
+case "$st" in *'"fence"'*'"stage"'*'"done"'*'"outcome"'*'"fenced"'*) ok "status shows the fence";;
+        *) not_ok "status shows the fence" "$st";; esac
+case "$st" in *"\"peer_write_at_usec\"":*"$deadline"*) ok "status shows peer_write_at_usec";;
+        *) not_ok "status shows peer_write_at_usec" "$st";; esac
 is "$(mmp_field "$dev" sequence)" 00001092 "mmpd did not write over the intruder"
 umount "$T/mnt"
 stop_mmpd A TERM
