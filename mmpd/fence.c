@@ -259,6 +259,9 @@ static void start_job(struct fence_run *r, bool shutdown, double timeout)
         struct scan_job *j = calloc(1, sizeof(*j));
         int e;
 
+        /* offload treats <= 0 as "no timeout": a late stage still gets a bound. */
+        if (timeout < (double) FENCE_MIN_STAGE_USEC / MMP_USEC_PER_SEC)
+                timeout = (double) FENCE_MIN_STAGE_USEC / MMP_USEC_PER_SEC;
         if (j) {
                 j->dev = r->rdev;
                 j->self = getpid();
@@ -485,6 +488,7 @@ static void next_stage(struct fence_run *r)
                           r->late ? "late" : r->failed ? "failed" : "fenced",
                           ((long long) r->deadline - (long long) r->finished) / 1000);
                 pet_check(r->f);
+                manager_fence_done(r->f->m);
                 return;
         }
 }
@@ -609,6 +613,14 @@ static void on_event(const struct volume_event *ev, void *userdata)
                         r->volume_gone = true;
                 }
         }
+}
+
+bool fencer_busy(struct fencer *f)
+{
+        for (struct fence_run *r = f ? f->runs : NULL; r; r = r->next)
+                if (r->stage != FENCE_STAGE_DONE)
+                        return true;
+        return false;
 }
 
 int fencer_get(struct fencer *f, const char *name, struct fence_info *ret)

@@ -52,6 +52,8 @@ struct fencer *fencer_free(struct fencer *f);
 /* 0 and *ret filled when @volume_name has (or had) a fence run. */
 int fencer_get(struct fencer *f, const char *volume_name, struct fence_info *ret);
 const char *fence_stage_name(enum fence_stage s);
+/* A fence is running: shutdown waits for it (each is bounded by its deadline). */
+bool fencer_busy(struct fencer *f);
 
 /* ---- fence-proc.c: blocking helpers for offload threads ---- */
 

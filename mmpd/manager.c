@@ -366,7 +366,15 @@ static void maybe_finish_stop(struct manager *m)
                 if (v->state == MMP_STATE_CLAIMING || v->state == MMP_STATE_HELD ||
                     v->state == MMP_STATE_RELEASING || v->reading_sb)
                         return;
+        /* Exiting mid-fence would leave users of a lost volume running. */
+        if (fencer_busy(m->fencer))
+                return;
         ev_break(m->loop, EVBREAK_ALL);
+}
+
+void manager_fence_done(struct manager *m)
+{
+        maybe_finish_stop(m);
 }
 
 static void on_stop_timer(struct ev_loop *loop, ev_timer *w, int revents)

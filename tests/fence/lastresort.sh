@@ -30,14 +30,24 @@ is "$(cat "$T/reboot.out" 2>/dev/null)" "reboot reboot v" "A: fence_reboot_comma
 stop_mmpd A TERM
 
 # 2. the hook hangs: SIGKILLed at its share (fence_hook_timeout = 1), the
-#    other stages still run, all before the deadline
+#    other stages still run, all before the deadline, and a SIGTERM that
+#    arrives meanwhile waits for the fence
 stamp_hook "$T/hook2" "$T/hook2.out"
 echo 'exec sleep 60' >>"$T/hook2"
 img=$(mkimg lr2 1); dev=$(loop_attach "$img"); peer=$(loop_attach "$img")
 fence_start B "$dev" fence_hook="$T/hook2" fence_hook_timeout=1
 wait_log B "claimed" 40 && ok "B claimed" || not_ok "B claimed"
 "$MMP_EDIT" "$peer" seq=4242 node=intruder >/dev/null || bail_out "rogue write failed"
-wait_log B "fence done" 15 && ok "B: fence finished" || not_ok "B: fence finished"
+# SIGTERM in the middle of the fence: mmpd finishes the fence, then exits
+wait_log B "fence hook: running" 5 || not_ok "B: hook started"
+kill -TERM "$(mmpd_pid B)"
+wait_log B "fence done" 15 && ok "B: fence finished despite SIGTERM" || not_ok "B: fence finished"
+for i in $(seq 1 50); do kill -0 "$(mmpd_pid B)" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$(mmpd_pid B)" 2>/dev/null && not_ok "B: exited after the fence" || ok "B: exited after the fence"
+l_term=$(grep -n "SIGTERM" "$T/B.log" | head -n 1 | cut -d: -f1)
+l_done=$(grep -n "fence done" "$T/B.log" | head -n 1 | cut -d: -f1)
+[ -n "$l_term" ] && [ -n "$l_done" ] && [ "$l_term" -lt "$l_done" ] && ok "B: SIGTERM came before the fence ended" ||
+        not_ok "B: SIGTERM came before the fence ended" "SIGTERM at line $l_term, done at line $l_done"
 grep -q "fence hook: hook overran its share: killed" "$T/B.log" && ok "B: hanging hook killed" || not_ok "B: hanging hook killed"
 pgrep -f "^sleep 60\$" -P "$(mmpd_pid B)" >/dev/null && not_ok "B: hook process gone" || ok "B: hook process gone"
 order=$(grep -oE "fence (notify|hook|kill|shutdown|done):" "$T/B.log" | awk '{ print $2 }' | uniq | tr -d ':' | tr '\n' ' ')
