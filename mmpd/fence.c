@@ -178,6 +178,7 @@ static int spawn_hook(struct fence_run *r, const char *path, const char *stage)
         size_t n = 0, i = 0;
         char **envp;
         char *argv[] = { (char *) path, NULL };
+        posix_spawnattr_t attr;
         pid_t pid;
         int e;
 
@@ -201,7 +202,26 @@ static int spawn_hook(struct fence_run *r, const char *path, const char *stage)
         for (size_t k = 0; k < ELEMENTSOF(env); k++)
                 envp[i++] = env[k];
         envp[i] = NULL;
-        e = posix_spawn(&pid, path, NULL, NULL, argv, envp);
+        /* The loop blocks the signals it takes through signalfd, and a
+         * blocked mask is inherited: give the child a clean one, default
+         * dispositions, and its own process group so an overrun kills
+         * everything it started. */
+        e = posix_spawnattr_init(&attr);
+        if (e == 0) {
+                sigset_t none, defaults;
+
+                sigemptyset(&none);
+                sigfillset(&defaults);
+                sigdelset(&defaults, SIGKILL);
+                sigdelset(&defaults, SIGSTOP);
+                posix_spawnattr_setsigmask(&attr, &none);
+                posix_spawnattr_setsigdefault(&attr, &defaults);
+                posix_spawnattr_setpgroup(&attr, 0);
+                posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                         POSIX_SPAWN_SETPGROUP);
+                e = posix_spawn(&pid, path, NULL, &attr, argv, envp);
+                posix_spawnattr_destroy(&attr);
+        }
         free(envp);
         if (e)
                 return -e;
@@ -500,7 +520,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
         switch (r->stage) {
         case FENCE_STAGE_HOOK:
                 if (r->child_pid > 0) {
-                        kill(r->child_pid, SIGKILL);    /* libev still reaps it */
+                        kill(-r->child_pid, SIGKILL);   /* its group; libev still reaps it */
                         ev_child_stop(loop, &r->child);
                         r->child_pid = 0;
                         r->failed = true;
