@@ -135,9 +135,9 @@ static unsigned weight_from(const struct fence_run *r, enum fence_stage s)
 
         if (s <= FENCE_STAGE_HOOK && r->cfg.hook)
                 w += W_HOOK;
-        if (s <= FENCE_STAGE_KILL && r->cfg.kill)
+        if (s <= FENCE_STAGE_KILL && r->cfg.kill && r->rdev)
                 w += W_KILL;
-        if (s <= FENCE_STAGE_SHUTDOWN && r->cfg.shutdown)
+        if (s <= FENCE_STAGE_SHUTDOWN && r->cfg.shutdown && r->rdev)
                 w += W_SHUTDOWN;
         return w;
 }
@@ -457,9 +457,11 @@ static void next_stage(struct fence_run *r)
                 r->stage++;
                 if (r->stage == FENCE_STAGE_HOOK && !r->cfg.hook)
                         continue;
-                if (r->stage == FENCE_STAGE_KILL && !r->cfg.kill)
+                /* Without a device number (a volume on a regular file) there
+                 * is nothing to match users or mounts against. */
+                if (r->stage == FENCE_STAGE_KILL && (!r->cfg.kill || !r->rdev))
                         continue;
-                if (r->stage == FENCE_STAGE_SHUTDOWN && !r->cfg.shutdown)
+                if (r->stage == FENCE_STAGE_SHUTDOWN && (!r->cfg.shutdown || !r->rdev))
                         continue;
                 break;
         }
@@ -577,10 +579,10 @@ static void start_run(struct fencer *f, const struct volume_event *ev)
                 return;
         }
         r = find_run(f, ev->info->name, &link);
-        if (r) {
-                if (r->stage != FENCE_STAGE_DONE)
-                        return;         /* already fencing */
-                *link = r->next;
+        if (r && r->stage != FENCE_STAGE_DONE && !r->volume_gone)
+                return;                 /* already fencing this volume */
+        if (r && r->stage == FENCE_STAGE_DONE) {
+                *link = r->next;        /* an old run of a released volume */
                 run_free(r);
         }
         r = calloc(1, sizeof(*r));
@@ -611,7 +613,7 @@ static void start_run(struct fencer *f, const struct volume_event *ev)
                   "(peer_write_at_usec=%llu, peer_use_at_usec=%llu)", r->reason_text, until(r->deadline),
                   (unsigned long long) r->deadline, (unsigned long long) ev->info->sm.deadlines.peer_use_at);
         if (!r->rdev && (r->cfg.kill || r->cfg.shutdown))
-                fence_log(r, LOG_WARNING, "not a block device: nothing to kill or shut down by device number");
+                fence_log(r, LOG_WARNING, "not a block device: no kill or shutdown stage");
         pet_check(f);
         next_stage(r);
 }
