@@ -19,7 +19,8 @@
  *    off and lets users indent keys under their section.
  *
  * Parsing stops at the first error (the reader reports end of file), so the
- * message always names the first problem in the file.
+ * message always names the first problem in the file.  The value parsers
+ * live in conf-values.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -36,68 +37,19 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "macro.h"
+#include "conf-internal.h"
 
-/* Long enough for "device = " plus a PATH_MAX path and a comment. */
-#define CONF_LINE_MAX (PATH_MAX + 256)
-
-/* Volume margin/io_timeout not set in the file: inherit from [mmpd]. */
-#define SECONDS_UNSET (-1.0)
-
-#define ADMIN_GROUP_MAX 255
-#define SOCKET_PATH_MAX ((long long) sizeof(((struct sockaddr_un *) NULL)->sun_path) - 1)
-
-enum section_kind {
-        SECTION_NONE,           /* before the first header */
-        SECTION_MMPD,
-        SECTION_VOLUME,
-};
-
-struct parser;
-struct conf_key;
-
-typedef int (*conf_parse_fn)(struct parser *p, const struct conf_key *k, const char *value, void *dest);
-
-struct conf_key {
-        enum section_kind section;
-        const char *name;
-        conf_parse_fn parse;
-        size_t offset;          /* into struct mmpd_conf or struct mmpd_volume_conf */
-        long long min, max;     /* numbers: range; strings: max is the length in bytes */
-};
-
-struct parser {
-        const char *path;
-        FILE *f;
-        unsigned line;                  /* physical line last handed to inih */
-        struct mmpd_conf *conf;
-        size_t volumes_alloc;
-
-        enum section_kind section;
-        unsigned section_line;
-        unsigned mmpd_line;             /* first [mmpd] header, 0 if none yet */
-        unsigned *key_line;             /* per conf_keys[] entry: where set in this section */
-
-        void *names;                    /* tsearch() trees of strings owned by conf->volumes */
-        void *devices;
-
-        char *error;                    /* first error, "FILE:LINE: message" */
-        unsigned error_line;
-        int error_code;
-};
-
-static int parse_seconds(struct parser *p, const struct conf_key *k, const char *value, void *dest);
-static int parse_uint(struct parser *p, const struct conf_key *k, const char *value, void *dest);
-static int parse_bool(struct parser *p, const struct conf_key *k, const char *value, void *dest);
-static int parse_path(struct parser *p, const struct conf_key *k, const char *value, void *dest);
-static int parse_text(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 static int parse_device(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 
 #define MMPD_KEY(key, fn, field, lo, hi) \
-        { SECTION_MMPD, key, fn, offsetof(struct mmpd_conf, field), lo, hi }
+        { SECTION_MMPD, key, fn, offsetof(struct mmpd_conf, field), lo, hi, 0 }
 #define VOLUME_KEY(key, fn, field, lo, hi) \
-        { SECTION_VOLUME, key, fn, offsetof(struct mmpd_volume_conf, field), lo, hi }
+        { SECTION_VOLUME, key, fn, offsetof(struct mmpd_volume_conf, field), lo, hi, 0 }
+#define FENCE_KEY(key, fn, field, lo, hi) \
+        { SECTION_MMPD, key, fn, offsetof(struct mmpd_conf, fence.field), lo, hi, \
+          sizeof(((struct mmpd_fence_conf *) NULL)->field) }, \
+        { SECTION_VOLUME, key, fn, offsetof(struct mmpd_volume_conf, fence.field), lo, hi, \
+          sizeof(((struct mmpd_fence_conf *) NULL)->field) }
 
 /* One line per key; the documentation is in conf.h and conf/mmpd.conf. */
 static const struct conf_key conf_keys[] = {
@@ -108,16 +60,24 @@ static const struct conf_key conf_keys[] = {
         MMPD_KEY("max_volumes",   parse_uint,    max_volumes,  1, MMPD_VOLUMES_MAX),
         MMPD_KEY("margin",        parse_seconds, margin,       0, MMPD_SECONDS_MAX),
         MMPD_KEY("io_timeout",    parse_seconds, io_timeout,   0, MMPD_SECONDS_MAX),
+        MMPD_KEY("watchdog_device", parse_path,  watchdog_device, 1, PATH_MAX - 1),
+        MMPD_KEY("watchdog_interval", parse_seconds, watchdog_interval, 0, 60),
+        FENCE_KEY("exclusive",    parse_bool,    exclusive,    0, 1),
+        FENCE_KEY("fence",        parse_bool,    enabled,      0, 1),
+        FENCE_KEY("fence_hook",   parse_path,    hook,         1, PATH_MAX - 1),
+        FENCE_KEY("fence_hook_timeout", parse_seconds, hook_timeout, 0, MMPD_SECONDS_MAX),
+        FENCE_KEY("fence_kill",   parse_bool,    kill,         0, 1),
+        FENCE_KEY("fence_kill_grace", parse_seconds, kill_grace, 0, MMPD_SECONDS_MAX),
+        FENCE_KEY("fence_shutdown", parse_bool,  shutdown,     0, 1),
+        FENCE_KEY("fence_last_resort", parse_last_resort, last_resort, 0, 0),
+        FENCE_KEY("fence_reboot_command", parse_path, reboot_command, 1, PATH_MAX - 1),
 
         VOLUME_KEY("device",      parse_device,  device,       1, PATH_MAX - 1),
         VOLUME_KEY("margin",      parse_seconds, margin,       0, MMPD_SECONDS_MAX),
         VOLUME_KEY("io_timeout",  parse_seconds, io_timeout,   0, MMPD_SECONDS_MAX),
 };
 
-static bool streq(const char *a, const char *b)
-{
-        return strcmp(a, b) == 0;
-}
+_Static_assert(ELEMENTSOF(conf_keys) <= 64, "mmpd_volume_conf.set is a 64-bit mask");
 
 static int compare_strings(const void *a, const void *b)
 {
@@ -128,44 +88,6 @@ static void free_nothing(void *p)
 {
 }
 
-/*
- * Record the first error only: later ones are usually consequences of it.
- * @line 0: no line applies.  Returns @err so callers can "return parser_error(...)".
- */
-_printf_(4, 5)
-static int parser_error(struct parser *p, int err, unsigned line, const char *fmt, ...)
-{
-        _cleanup_free_ char *msg = NULL;
-        va_list ap;
-        int r;
-
-        if (p->error_code)
-                return err;
-
-        p->error_code = err;
-        p->error_line = line;
-
-        va_start(ap, fmt);
-        r = vasprintf(&msg, fmt, ap);
-        va_end(ap);
-        if (r < 0) {
-                msg = NULL;
-                return err;
-        }
-
-        if (line > 0)
-                r = asprintf(&p->error, "%s:%u: %s", p->path, line, msg);
-        else
-                r = asprintf(&p->error, "%s: %s", p->path, msg);
-        if (r < 0)
-                p->error = NULL;
-        return err;
-}
-
-static int parser_oom(struct parser *p)
-{
-        return parser_error(p, -ENOMEM, 0, "out of memory");
-}
 
 static struct mmpd_volume_conf *current_volume(struct parser *p)
 {
@@ -190,140 +112,6 @@ static const struct mmpd_volume_conf *find_volume(const struct mmpd_conf *conf, 
         return NULL;
 }
 
-/* ---- values ------------------------------------------------------------ */
-
-static int parse_seconds(struct parser *p, const struct conf_key *k, const char *value, void *dest)
-{
-        char *end;
-        double d;
-
-        /* Plain decimals only: strtod() would also take "nan", "1e3", "0x10" and "-1". */
-        if (value[strspn(value, "0123456789.")] != '\0' || !strpbrk(value, "0123456789"))
-                goto invalid;
-        errno = 0;
-        d = strtod(value, &end);
-        if (*end != '\0' || errno != 0)
-                goto invalid;
-        if (d < (double) k->min || d > (double) k->max)
-                return parser_error(p, -EINVAL, p->line,
-                                    "invalid value '%s' for '%s': out of range, expected %lld to %lld seconds",
-                                    value, k->name, k->min, k->max);
-        *(double *) dest = d;
-        return 0;
-
-invalid:
-        return parser_error(p, -EINVAL, p->line,
-                            "invalid value '%s' for '%s': expected seconds (a number >= 0)",
-                            value, k->name);
-}
-
-static int parse_uint(struct parser *p, const struct conf_key *k, const char *value, void *dest)
-{
-        unsigned long long u;
-        char *end;
-
-        if (value[strspn(value, "0123456789")] != '\0')
-                goto invalid;
-        errno = 0;
-        u = strtoull(value, &end, 10);
-        if (*end != '\0' || errno != 0 || u < (unsigned long long) k->min || u > (unsigned long long) k->max)
-                goto invalid;
-        *(unsigned *) dest = (unsigned) u;
-        return 0;
-
-invalid:
-        return parser_error(p, -EINVAL, p->line,
-                            "invalid value '%s' for '%s': expected a whole number from %lld to %lld",
-                            value, k->name, k->min, k->max);
-}
-
-static int parse_bool(struct parser *p, const struct conf_key *k, const char *value, void *dest)
-{
-        static const char *const yes[] = { "yes", "true", "on", "1" };
-        static const char *const no[] = { "no", "false", "off", "0" };
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcasecmp(value, yes[i]) == 0) {
-                        *(bool *) dest = true;
-                        return 0;
-                }
-                if (strcasecmp(value, no[i]) == 0) {
-                        *(bool *) dest = false;
-                        return 0;
-                }
-        }
-        return parser_error(p, -EINVAL, p->line,
-                            "invalid value '%s' for '%s': expected yes/no, true/false, on/off or 1/0",
-                            value, k->name);
-}
-
-static int check_length(struct parser *p, const struct conf_key *k, const char *value)
-{
-        size_t len = strlen(value);
-
-        if (len > (size_t) k->max)
-                return parser_error(p, -EINVAL, p->line,
-                                    "value for '%s' is too long: %zu bytes (at most %lld)",
-                                    k->name, len, k->max);
-        return 0;
-}
-
-/* Validate @value as an absolute path; the result is a copy in *ret. */
-static int dup_path(struct parser *p, const struct conf_key *k, const char *value, char **ret)
-{
-        char *s;
-        int r;
-
-        if (value[0] != '/')
-                return parser_error(p, -EINVAL, p->line,
-                                    "invalid value '%s' for '%s': expected an absolute path",
-                                    value, k->name);
-        r = check_length(p, k, value);
-        if (r < 0)
-                return r;
-        s = strdup(value);
-        if (!s)
-                return parser_oom(p);
-        *ret = s;
-        return 0;
-}
-
-static int parse_path(struct parser *p, const struct conf_key *k, const char *value, void *dest)
-{
-        char **field = dest;
-        char *s = NULL;
-        int r;
-
-        r = dup_path(p, k, value, &s);
-        if (r < 0)
-                return r;
-        free(*field);
-        *field = s;
-        return 0;
-}
-
-/* Free text that ends up in logs or on disk: no control characters. */
-static int parse_text(struct parser *p, const struct conf_key *k, const char *value, void *dest)
-{
-        char **field = dest;
-        char *s;
-        int r;
-
-        for (const char *c = value; *c; c++)
-                if (iscntrl((unsigned char) *c))
-                        return parser_error(p, -EINVAL, p->line,
-                                            "invalid value for '%s': control characters are not allowed",
-                                            k->name);
-        r = check_length(p, k, value);
-        if (r < 0)
-                return r;
-        s = strdup(value);
-        if (!s)
-                return parser_oom(p);
-        free(*field);
-        *field = s;
-        return 0;
-}
 
 /*
  * Two volumes on one device would heartbeat against each other.  Only the
@@ -538,6 +326,8 @@ static int handle_key(struct parser *p, const char *key, const char *value)
                 return parser_error(p, -EINVAL, p->line, "duplicate key '%s' in %s (first set at line %u)",
                                     key, section_desc(p, desc), p->key_line[i]);
         p->key_line[i] = p->line;
+        if (p->section == SECTION_VOLUME)
+                current_volume(p)->set |= UINT64_C(1) << i;
 
         if (value[0] == '\0')
                 return parser_error(p, -EINVAL, p->line, "empty value for '%s'", key);
@@ -625,7 +415,35 @@ static struct mmpd_conf *conf_new(void)
         if (!c->socket_path)
                 return mmpd_conf_free(c);
         c->max_volumes = MMPD_DEFAULT_MAX_VOLUMES;
+        c->watchdog_interval = 1.0;
+        c->fence = (struct mmpd_fence_conf) {
+                .exclusive = true, .enabled = true, .kill = true, .shutdown = true,
+        };
         return c;
+}
+
+/* Fence fields not set in the volume's section take the [mmpd] value. */
+static int inherit_fence(const struct mmpd_conf *c, struct mmpd_volume_conf *v)
+{
+        struct mmpd_fence_conf merged;
+        size_t base = offsetof(struct mmpd_volume_conf, fence);
+
+        if (mmpd_fence_conf_copy(&c->fence, &merged) < 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < ELEMENTSOF(conf_keys); i++) {
+                const struct conf_key *k = &conf_keys[i];
+                size_t off = k->offset - base;
+
+                if (k->section != SECTION_VOLUME || !k->fence_size || !(v->set & (UINT64_C(1) << i)))
+                        continue;
+                if (k->parse == parse_path)     /* move the string over */
+                        free(*(char **) ((char *) &merged + off));
+                memcpy((char *) &merged + off, (char *) &v->fence + off, k->fence_size);
+                memset((char *) &v->fence + off, 0, k->fence_size);
+        }
+        mmpd_fence_conf_done(&v->fence);
+        v->fence = merged;
+        return 0;
 }
 
 static int default_node_name(struct parser *p)
@@ -669,6 +487,9 @@ static int parser_finish(struct parser *p)
         }
 
         for (size_t i = 0; i < c->n_volumes; i++) {
+                r = inherit_fence(c, &c->volumes[i]);
+                if (r < 0)
+                        return parser_oom(p);
                 if (c->volumes[i].margin == SECONDS_UNSET)
                         c->volumes[i].margin = c->margin;
                 if (c->volumes[i].io_timeout == SECONDS_UNSET)
@@ -778,7 +599,10 @@ struct mmpd_conf *mmpd_conf_free(struct mmpd_conf *conf)
         for (size_t i = 0; i < conf->n_volumes; i++) {
                 free(conf->volumes[i].name);
                 free(conf->volumes[i].device);
+                mmpd_fence_conf_done(&conf->volumes[i].fence);
         }
+        mmpd_fence_conf_done(&conf->fence);
+        free(conf->watchdog_device);
         free(conf->volumes);
         free(conf->path);
         free(conf->node_name);

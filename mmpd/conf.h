@@ -10,11 +10,25 @@
  *   max_volumes = 10000
  *   margin = SECONDS         volume default: fence margin (0 = automatic)
  *   io_timeout = SECONDS     volume default: per-I/O deadline (0 = automatic)
+ *   watchdog_device = PATH   petted while no volume is LOST and unfenced
+ *   watchdog_interval = SECONDS  how often (default 1)
+ *   exclusive, fence*        volume defaults, see below
  *
  *   [volume "NAME"]
  *   device = /dev/...        required
  *   margin = SECONDS         overrides the [mmpd] default
  *   io_timeout = SECONDS
+ *   exclusive = yes          open O_EXCL (no: the filesystem may be mounted)
+ *   fence = yes              run the staged fence when the volume is LOST
+ *   fence_hook = PATH        stage (b): a program run with MMPD_* variables
+ *   fence_hook_timeout = S   its share of the time (0 = automatic)
+ *   fence_kill = yes         stage (c): SIGTERM, then SIGKILL, local users
+ *   fence_kill_grace = S     SIGTERM -> SIGKILL (0 = automatic)
+ *   fence_shutdown = yes     stage (d): FS_IOC_SHUTDOWN each mount
+ *   fence_last_resort = none   stage (e): none|watchdog|reboot|hook
+ *   fence_reboot_command = PATH  run instead of reboot(2) (tests)
+ * Volume keys not set in a volume's section inherit the [mmpd] value.
+ * See docs/fencing.md.
  *
  * Every error names file:line and what was wrong; nothing is half-loaded.
  * Lines may be indented; comments are whole lines starting with '#' or ';',
@@ -24,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define MMPD_DEFAULT_CONFIG  "/etc/mmpd/mmpd.conf"
 #define MMPD_DEFAULT_SOCKET  "/run/mmpd/io.mmpd"
@@ -35,12 +50,34 @@
 #define MMPD_VOLUMES_MAX     100000  /* upper bound for max_volumes */
 #define MMPD_DEFAULT_MAX_VOLUMES 10000
 
+enum mmpd_last_resort {
+        MMPD_LAST_RESORT_NONE,
+        MMPD_LAST_RESORT_WATCHDOG,
+        MMPD_LAST_RESORT_REBOOT,
+        MMPD_LAST_RESORT_HOOK,
+};
+
+/* Per volume, with [mmpd] defaults (docs/fencing.md). */
+struct mmpd_fence_conf {
+        bool exclusive;         /* open the device O_EXCL */
+        bool enabled;           /* fence = */
+        char *hook;             /* NULL: no hook stage */
+        double hook_timeout;    /* seconds, 0 = automatic */
+        bool kill;
+        double kill_grace;      /* seconds, 0 = automatic */
+        bool shutdown;
+        int last_resort;        /* enum mmpd_last_resort */
+        char *reboot_command;   /* NULL: reboot(2) */
+};
+
 struct mmpd_volume_conf {
         char *name;
         char *device;
         double margin;          /* seconds, 0 = automatic */
         double io_timeout;      /* seconds, 0 = automatic */
+        struct mmpd_fence_conf fence;
         unsigned line;          /* where the section started */
+        uint64_t set;           /* internal: keys set in this section */
 };
 
 struct mmpd_conf {
@@ -52,6 +89,9 @@ struct mmpd_conf {
         unsigned max_volumes;
         double margin;
         double io_timeout;
+        char *watchdog_device;
+        double watchdog_interval;
+        struct mmpd_fence_conf fence;   /* volume defaults */
         struct mmpd_volume_conf *volumes;
         size_t n_volumes;
 };
@@ -75,4 +115,9 @@ static inline void mmpd_conf_freep(struct mmpd_conf **conf) { mmpd_conf_free(*co
 #define _cleanup_conf_ __attribute__((cleanup(mmpd_conf_freep)))
 
 /* NULL when there is no volume @name (names compare exactly). */
+/* Deep copy / free of a fence conf (the fencer keeps one per run). */
+int mmpd_fence_conf_copy(const struct mmpd_fence_conf *from, struct mmpd_fence_conf *to);
+void mmpd_fence_conf_done(struct mmpd_fence_conf *fc);
+const char *mmpd_last_resort_name(int lr);
+
 const struct mmpd_volume_conf *mmpd_conf_find_volume(const struct mmpd_conf *conf, const char *name);

@@ -154,6 +154,11 @@ static int dev_new(int anchor_fd, const char *path, const struct stat *st, struc
 
 int mmpd_dev_open(const char *path, struct mmpd_dev **ret)
 {
+        return mmpd_dev_open_ex(path, true, ret);
+}
+
+int mmpd_dev_open_ex(const char *path, bool exclusive, struct mmpd_dev **ret)
+{
         _cleanup_close_ int fd = -1;
         struct stat st, st2;
         int flags = O_RDWR | O_CLOEXEC | O_NOCTTY | O_DIRECT, r;
@@ -164,10 +169,12 @@ int mmpd_dev_open(const char *path, struct mmpd_dev **ret)
          * effects (a watchdog starts ticking). */
         if (stat(path, &st) < 0)
                 return -errno;
-        if (S_ISBLK(st.st_mode))
-                flags |= O_EXCL;        /* fails with EBUSY while mounted or claimed */
-        else if (!S_ISREG(st.st_mode))
+        if (S_ISBLK(st.st_mode)) {
+                if (exclusive)
+                        flags |= O_EXCL;        /* fails with EBUSY while mounted or claimed */
+        } else if (!S_ISREG(st.st_mode)) {
                 return -ENOTBLK;
+        }
 
         fd = open(path, flags);
         if (fd < 0 && errno == EINVAL && S_ISREG(st.st_mode))

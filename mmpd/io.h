@@ -88,6 +88,8 @@ void mmpd_io_get_stats(const struct mmpd_io *io, struct mmpd_io_stats *ret);
  * mounted), -ENOTBLK for anything neither block device nor regular file.
  */
 int mmpd_dev_open(const char *path, struct mmpd_dev **ret);
+/* @exclusive false: no O_EXCL, so the filesystem may be mounted meanwhile. */
+int mmpd_dev_open_ex(const char *path, bool exclusive, struct mmpd_dev **ret);
 
 /*
  * Adopt an fd passed in (systemd fd store, SCM_RIGHTS).  The fd is dup'd,

@@ -12,6 +12,7 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "fence.h"
 #include "log.h"
 #include "manager.h"
 #include "varlink.h"
@@ -47,12 +48,14 @@ struct manager {
         bool stopping;
         bool status_dirty;
         struct varlink_server *varlink;
+        struct fencer *fencer;
 };
 
 struct ev_loop *manager_loop(struct manager *m) { return m->loop; }
 struct mmpd_io *manager_io(struct manager *m) { return m->io; }
 const struct mmpd_conf *manager_conf(struct manager *m) { return m->conf; }
 const char *manager_node_name(struct manager *m) { return m->node_name; }
+struct fencer *manager_fencer(struct manager *m) { return m->fencer; }
 
 /* ---- events --------------------------------------------------------------- */
 
@@ -210,10 +213,11 @@ static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
 }
 
 static int add_volume(struct manager *m, const char *device, const char *name, int fd,
-                      bool is_static, double margin, double io_timeout, struct volume **ret)
+                      bool is_static, double margin, double io_timeout, bool exclusive, struct volume **ret)
 {
         struct volume_opts o = {
                 .is_static = is_static,
+                .exclusive = exclusive,
                 .margin = margin,
                 .io_timeout = io_timeout,
                 .slot = m->slot_counter,
@@ -249,7 +253,8 @@ int manager_claim(struct manager *m, const char *device, const char *name, int f
 
         if (m->stopping)
                 return -ESHUTDOWN;
-        r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout, ret);
+        r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout,
+                       m->conf->fence.exclusive, ret);
         if (r < 0 && r != -EEXIST)
                 log_warning("cannot claim %s: %s", device, strerror(-r));
         return r;
@@ -268,7 +273,7 @@ static void claim_static(struct manager *m, const struct mmpd_volume_conf *vc)
         struct volume *v;
         int r;
 
-        r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout, &v);
+        r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout, vc->fence.exclusive, &v);
         if (r == -EEXIST)
                 log_warning("volume %s (%s): already registered as %s", vc->name, vc->device, volume_name(v));
         else if (r < 0)
@@ -361,7 +366,15 @@ static void maybe_finish_stop(struct manager *m)
                 if (v->state == MMP_STATE_CLAIMING || v->state == MMP_STATE_HELD ||
                     v->state == MMP_STATE_RELEASING || v->reading_sb)
                         return;
+        /* Exiting mid-fence would leave users of a lost volume running. */
+        if (fencer_busy(m->fencer))
+                return;
         ev_break(m->loop, EVBREAK_ALL);
+}
+
+void manager_fence_done(struct manager *m)
+{
+        maybe_finish_stop(m);
 }
 
 static void on_stop_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -494,6 +507,8 @@ int manager_start(struct manager *m)
                 ev_timer_start(m->loop, &m->watchdog);
         }
 
+        if (fencer_new(m, &m->fencer) < 0)
+                return -EIO;
         if (start_control(m) < 0)
                 return -EIO;
         log_info("node %s: %zu static volume(s)", m->node_name, m->conf->n_volumes);
@@ -510,6 +525,7 @@ struct manager *manager_free(struct manager *m)
         if (!m)
                 return NULL;
         m->varlink = varlink_server_free(m->varlink);
+        m->fencer = fencer_free(m->fencer);
         while (m->head) {
                 struct volume *v = m->head;
 

@@ -12,6 +12,7 @@
 #include <ev.h>
 
 #include "conf.h"
+#include "fence.h"
 #include "mmp-sm.h"
 
 struct manager;
@@ -33,6 +34,8 @@ struct volume_info {
         mmp_usec_t wait_until;       /* claim waits: when the current wait ends */
         mmp_usec_t now;              /* monotonic time of the snapshot */
         uint64_t wall_now;           /* wall time of the snapshot (to convert) */
+        bool have_fence;             /* this volume was (or is being) fenced */
+        struct fence_info fence;
 };
 
 enum volume_event_type {
@@ -74,6 +77,7 @@ int manager_reload(struct manager *m);
 struct ev_loop *manager_loop(struct manager *m);
 const struct mmpd_conf *manager_conf(struct manager *m);
 const char *manager_node_name(struct manager *m);
+struct fencer *manager_fencer(struct manager *m);   /* fence.h */
 
 /*
  * Claim a device at runtime.  @device is a path; @name defaults to the path.

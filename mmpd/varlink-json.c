@@ -149,6 +149,17 @@ json_t *vl_volume_json(const struct volume_info *i)
         jb_uint(&b, "failures", sm->failures);
         if (sm->have_holder)
                 jb_set(&b, "holder", holder_json(&sm->holder));
+        if (i->have_fence) {
+                struct jb f = jb_new();
+
+                jb_str(&f, "stage", i->fence.stage_name);
+                jb_str(&f, "outcome", i->fence.outcome);
+                jb_uint(&f, "started_usec", i->fence.started);
+                if (i->fence.finished)
+                        jb_uint(&f, "finished_usec", i->fence.finished);
+                jb_uint(&f, "deadline_usec", i->fence.deadline);
+                jb_set(&b, "fence", jb_done(&f));
+        }
         if (i->error)
                 jb_str(&b, "error", i->error_text ? i->error_text : strerror(-i->error));
         return jb_done(&b);

@@ -407,7 +407,7 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
         ev_timer_init(&v->timer, on_timer, 0., 0.);
         v->timer.data = v;
 
-        r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open(device, &v->dev);
+        r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open_ex(device, opts->exclusive, &v->dev);
         if (r < 0) {
                 volume_free(v);
                 return r;
@@ -459,4 +459,6 @@ void volume_get_info(struct volume *v, struct volume_info *ret)
         ret->wait_until = v->state == MMP_STATE_CLAIMING ? v->wait_until : 0;
         ret->now = mmpd_now();
         ret->wall_now = wall_now();
+        if (v->state == MMP_STATE_LOST)
+                ret->have_fence = fencer_get(manager_fencer(v->m), v->name, &ret->fence) >= 0;
 }

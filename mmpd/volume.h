@@ -15,6 +15,7 @@
 
 struct volume_opts {
         bool is_static;
+        bool exclusive;         /* O_EXCL on a block device */
         double margin;          /* seconds, 0 = automatic */
         double io_timeout;      /* seconds, 0 = automatic */
         unsigned slot;          /* spreading index */
@@ -64,4 +65,6 @@ const char *volume_device(const struct volume *v);
 void manager_volume_event(struct manager *m, struct volume *v, enum volume_event_type type,
                           int error, const char *reason, mmp_usec_t io_usec);
 void manager_volume_done(struct manager *m, struct volume *v);
+/* fence.c: a fence run finished (a pending shutdown may go on). */
+void manager_fence_done(struct manager *m);
 struct mmpd_io *manager_io(struct manager *m);

@@ -263,6 +263,45 @@ static void test_inherit_mmpd_last(void **state)
         check_inheritance(conf);
 }
 
+static void test_fence_keys(void **state)
+{
+        _cleanup_conf_ struct mmpd_conf *conf = load_ok(
+                "[volume \"a\"]\ndevice = /dev/a\n"
+                "[volume \"b\"]\ndevice = /dev/b\nfence_hook = /b-hook\nfence_kill = no\n"
+                "exclusive = yes\nfence_last_resort = none\n"
+                "[mmpd]\nfence_hook = /hook\nfence_hook_timeout = 1.5\nexclusive = no\n"
+                "fence_last_resort = reboot\nfence_reboot_command = /rb\nwatchdog_device = /wd\n");
+        const struct mmpd_fence_conf *a = &conf->volumes[0].fence, *b = &conf->volumes[1].fence;
+
+        assert_string_equal(conf->watchdog_device, "/wd");
+        assert_true(conf->watchdog_interval == 1.0);
+        /* a inherits everything set in [mmpd], and the built-in defaults */
+        assert_string_equal(a->hook, "/hook");
+        assert_true(a->hook_timeout == 1.5);
+        assert_false(a->exclusive);
+        assert_int_equal(a->last_resort, MMPD_LAST_RESORT_REBOOT);
+        assert_string_equal(a->reboot_command, "/rb");
+        assert_true(a->enabled && a->kill && a->shutdown);
+        /* b overrides some */
+        assert_string_equal(b->hook, "/b-hook");
+        assert_false(b->kill);
+        assert_true(b->exclusive);
+        assert_int_equal(b->last_resort, MMPD_LAST_RESORT_NONE);
+        assert_true(b->hook_timeout == 1.5);
+        assert_string_equal(b->reboot_command, "/rb");
+}
+
+static void test_fence_defaults(void **state)
+{
+        _cleanup_conf_ struct mmpd_conf *conf = load_ok("[volume \"a\"]\ndevice = /dev/a\n");
+        const struct mmpd_fence_conf *a = &conf->volumes[0].fence;
+
+        assert_true(a->exclusive && a->enabled && a->kill && a->shutdown);
+        assert_null(a->hook);
+        assert_int_equal(a->last_resort, MMPD_LAST_RESORT_NONE);
+        assert_null(conf->watchdog_device);
+}
+
 static void test_booleans(void **state)
 {
         static const struct {
@@ -499,6 +538,14 @@ struct error_case {
         X(bool_invalid, "[mmpd]\nkeep_on_stop = maybe\n", 2,                                        \
           "invalid value 'maybe' for 'keep_on_stop': expected yes/no, true/false, on/off or 1/0")   \
         X(empty_value, "[mmpd]\nsocket =\n", 2, "empty value for 'socket'")                         \
+        X(last_resort_bad, VOL("v", "/dev/a") "fence_last_resort = panic\n", 3,                    \
+          "invalid value 'panic' for 'fence_last_resort': expected none, watchdog, reboot or hook") \
+        X(fence_hook_relative, "[mmpd]\nfence_hook = hook.sh\n", 2,                                \
+          "invalid value 'hook.sh' for 'fence_hook': expected an absolute path")                    \
+        X(watchdog_in_volume, VOL("v", "/dev/a") "watchdog_device = /dev/watchdog\n", 3,           \
+          "unknown key 'watchdog_device' in [volume \"v\"]")                                        \
+        X(fence_key_twice, VOL("v", "/dev/a") "fence_kill = no\nfence_kill = yes\n", 4,            \
+          "duplicate key 'fence_kill' in [volume \"v\"] (first set at line 3)")                     \
         X(missing_key, "[mmpd]\n= 5\n", 2, "missing key name before '='")                           \
         X(device_relative, "[volume \"v\"]\ndevice = sda\n", 2,                                     \
           "invalid value 'sda' for 'device': expected an absolute path")                            \
@@ -578,6 +625,8 @@ int main(void)
                 cmocka_unit_test(test_every_key),
                 cmocka_unit_test(test_inherit_mmpd_first),
                 cmocka_unit_test(test_inherit_mmpd_last),
+                cmocka_unit_test(test_fence_keys),
+                cmocka_unit_test(test_fence_defaults),
                 cmocka_unit_test(test_booleans),
                 cmocka_unit_test(test_syntax_variants),
                 cmocka_unit_test(test_find_volume),
