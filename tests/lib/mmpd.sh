@@ -15,7 +15,6 @@ MMP_WATCH="$top_builddir/tests/integ/mmp-watch"
 MMP_EDIT="$top_builddir/tests/ondisk/mmp-edit"
 
 T=$(mktemp -d /tmp/mmpd-test.XXXXXX)
-_mmpd_loops=""
 _mmpd_mounts=""
 
 _mmpd_cleanup() {
@@ -24,7 +23,8 @@ _mmpd_cleanup() {
                 [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
         done
         for m in $_mmpd_mounts; do umount -l "$m" 2>/dev/null; done
-        for l in $_mmpd_loops; do losetup -d "$l" 2>/dev/null; done
+        # loop_attach runs in $(...) subshells: the list lives in a file
+        [ -f "$T/loops" ] && while read -r l; do losetup -d "$l" 2>/dev/null; done <"$T/loops"
         [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$T"
 }
 trap _mmpd_cleanup EXIT
@@ -46,7 +46,7 @@ mkimg() {
 loop_attach() {
         local dev
         dev=$(losetup -f --show --direct-io=on "$1") || bail_out "losetup failed for $1"
-        _mmpd_loops="$_mmpd_loops $dev"
+        echo "$dev" >>"$T/loops"
         echo "$dev"
 }
 
