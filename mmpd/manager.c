@@ -376,7 +376,7 @@ static void manager_stop(struct manager *m, const char *why)
                 return;
         m->stopping = true;
         sd_notify(0, "STOPPING=1");
-        if (m->conf->keep_on_stop) {
+        if (m->conf->keep_on_stop || m->opts.keep_on_stop) {
                 log_notice("%s: exiting and keeping %u held volume(s) (keep_on_stop)", why,
                            manager_count(m, MMP_STATE_HELD));
                 ev_break(m->loop, EVBREAK_ALL);
