@@ -8,3 +8,4 @@ include tests/faultdev/local.mk
 include tests/integ/local.mk
 include tests/client/local.mk
 include tests/varlink/local.mk
+include tests/systemd/local.mk
