@@ -10,7 +10,8 @@ integ_scripts = \
 	tests/integ/race.sh \
 	tests/integ/takeover.sh \
 	tests/integ/lifecycle.sh \
-	tests/integ/config.sh
+	tests/integ/config.sh \
+	tests/integ/claim-fd.sh
 dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
 EXTRA_DIST += tests/lib/mmpd.sh
