@@ -15,8 +15,13 @@ SD_BUILD=/opt/mmpd
 _sd_nodes=""
 
 _sd_cleanup() {
-        local n
+        local n l
         for n in $_sd_nodes; do node_kill "$n"; done
+        # loop_attach runs in $(...), so mmpd.sh's list of loop devices never
+        # sees them: detach every loop device backed by a file under $T.
+        for l in $(losetup -n -l -O NAME,BACK-FILE | awk -v t="$T/" 'index($2, t) == 1 { print $1 }'); do
+                losetup -d "$l" 2>/dev/null
+        done
         _mmpd_cleanup
 }
 trap _sd_cleanup EXIT
