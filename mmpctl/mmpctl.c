@@ -32,6 +32,8 @@ static const struct mmpctl_cmd commands[] = {
           "may this node use DEVICE now, and until when?" },
         { "watch", mmpctl_cmd_watch, "[--json]",
           "print mmpd's volume events as they happen, until interrupted" },
+        { "hold", mmpctl_cmd_hold, "[--name NAME] DEVICE",
+          "claim DEVICE and keep running while held (for mmpd@.service)" },
 };
 
 void mmpctl_err(const char *fmt, ...)

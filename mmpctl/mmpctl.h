@@ -30,6 +30,7 @@ int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_release(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_check(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_watch(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_hold(struct mmpctl_ctx *ctx, int argc, char **argv);
 
 /* Errors and warnings, as "mmpctl: ..." on stderr. */
 void mmpctl_err(const char *fmt, ...) _printf_(1, 2);

@@ -9,7 +9,8 @@ mmpd_mmpd_SOURCES = \
 	mmpd/log.c mmpd/log.h \
 	mmpd/manager.c mmpd/manager.h \
 	mmpd/volume.c mmpd/volume.h \
-	mmpd/fence.c mmpd/fence-proc.c mmpd/fence.h
+	mmpd/fence.c mmpd/fence-proc.c mmpd/fence.h \
+	mmpd/systemd.c mmpd/systemd.h
 mmpd_mmpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(EXT2FS_CFLAGS)
 mmpd_mmpd_LDADD = \
 	mmpd/libmmpd-conf.la mmpd/libmmpd-io.la mmpd/libmmpd-varlink.la lib/libmmp-core.la \

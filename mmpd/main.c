@@ -21,6 +21,8 @@ static void usage(FILE *f)
                 "  -c, --config FILE     configuration file (default %s)\n"
                 "  -n, --node-name NAME  node name written to MMP blocks (default: hostname)\n"
                 "  -s, --socket PATH     control socket (default %s)\n"
+                "      --keep-on-stop    on SIGTERM keep volumes held (overrides keep_on_stop;\n"
+                "                        mmpd.service uses it with the systemd fd store)\n"
                 "  -h, --help            show this help\n"
                 "      --version         show the version\n",
                 MMPD_DEFAULT_CONFIG, MMPD_DEFAULT_SOCKET);
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
                 { "config", required_argument, NULL, 'c' },
                 { "node-name", required_argument, NULL, 'n' },
                 { "socket", required_argument, NULL, 's' },
+                { "keep-on-stop", no_argument, NULL, 'K' },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'V' },
                 {}
@@ -65,6 +68,9 @@ int main(int argc, char **argv)
                         break;
                 case 's':
                         opts.socket_path = optarg;
+                        break;
+                case 'K':
+                        opts.keep_on_stop = true;
                         break;
                 case 'h':
                         usage(stdout);

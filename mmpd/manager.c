@@ -15,6 +15,7 @@
 #include "fence.h"
 #include "log.h"
 #include "manager.h"
+#include "systemd.h"
 #include "varlink.h"
 #include "volume.h"
 
@@ -49,6 +50,7 @@ struct manager {
         bool status_dirty;
         struct varlink_server *varlink;
         struct fencer *fencer;
+        struct mmpd_systemd *sd;
 };
 
 struct ev_loop *manager_loop(struct manager *m) { return m->loop; }
@@ -100,6 +102,51 @@ struct subscription *manager_unsubscribe(struct manager *m, struct subscription 
 
 static void status_changed(struct manager *m);
 
+/* ---- fd store ------------------------------------------------------------ */
+
+static void sd_volume_event(struct manager *m, struct volume *v, enum volume_event_type type)
+{
+        int r;
+
+        switch (type) {
+        case VOLUME_EVENT_CLAIMED:
+                if (v->sd_slot >= 0)
+                        return;
+                r = mmpd_systemd_store(m->sd, mmpd_dev_anchor_fd(v->dev), v->name, v->device, m->node_name);
+                if (r >= 0) {
+                        v->sd_slot = r;
+                        v->sd_seq = 0;
+                        v->sd_last_good = 0;
+                } else if (r != -EOPNOTSUPP) {
+                        log_vol(v, LOG_WARNING, "cannot put it in the fd store (%s): "
+                                "a restart of mmpd will not keep it", strerror(-r));
+                }
+                return;
+        case VOLUME_EVENT_LOST:
+        case VOLUME_EVENT_RELEASED:
+        case VOLUME_EVENT_REFUSED:
+        case VOLUME_EVENT_REMOVED:
+                /* Never resume a lost volume; never pin a released one. */
+                if (v->sd_slot >= 0) {
+                        mmpd_systemd_forget(m->sd, (unsigned) v->sd_slot);
+                        v->sd_slot = -1;
+                }
+                return;
+        default:
+                return;
+        }
+}
+
+void manager_volume_beat(struct manager *m, struct volume *v, const struct mmp_sm_status *st)
+{
+        if (v->sd_slot < 0 || (st->seq == v->sd_seq && st->last_good == v->sd_last_good))
+                return;
+        mmpd_systemd_update(m->sd, (unsigned) v->sd_slot, st->seq, (uint16_t) st->check_interval,
+                            st->last_good);
+        v->sd_seq = st->seq;
+        v->sd_last_good = st->last_good;
+}
+
 void manager_volume_event(struct manager *m, struct volume *v, enum volume_event_type type,
                           int error, const char *reason, mmp_usec_t io_usec)
 {
@@ -111,6 +158,7 @@ void manager_volume_event(struct manager *m, struct volume *v, enum volume_event
 
         if (type != VOLUME_EVENT_PROGRESS && type != VOLUME_EVENT_SLOW_IO)
                 status_changed(m);
+        sd_volume_event(m, v, type);
         if (!m->subs)
                 return;
         volume_get_info(v, &info);
@@ -213,7 +261,8 @@ static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
 }
 
 static int add_volume(struct manager *m, const char *device, const char *name, int fd,
-                      bool is_static, double margin, double io_timeout, bool exclusive, struct volume **ret)
+                      bool is_static, double margin, double io_timeout, bool exclusive,
+                      const struct mmpd_sd_volume *resume, struct volume **ret)
 {
         struct volume_opts o = {
                 .is_static = is_static,
@@ -240,7 +289,14 @@ static int add_volume(struct manager *m, const char *device, const char *name, i
                 return r;
         m->slot_counter++;
         link_volume(m, v);
-        volume_claim(v);
+        if (resume) {
+                v->sd_slot = (int) resume->slot;
+                v->sd_seq = resume->seq;
+                v->sd_last_good = resume->last_good;
+                volume_resume(v, resume->seq, resume->check_interval, resume->last_good);
+        } else {
+                volume_claim(v);
+        }
         if (ret)
                 *ret = v;
         return 0;
@@ -254,7 +310,7 @@ int manager_claim(struct manager *m, const char *device, const char *name, int f
         if (m->stopping)
                 return -ESHUTDOWN;
         r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout,
-                       m->conf->fence.exclusive, ret);
+                       m->conf->fence.exclusive, NULL, ret);
         if (r < 0 && r != -EEXIST)
                 log_warning("cannot claim %s: %s", device, strerror(-r));
         return r;
@@ -273,11 +329,41 @@ static void claim_static(struct manager *m, const struct mmpd_volume_conf *vc)
         struct volume *v;
         int r;
 
-        r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout, vc->fence.exclusive, &v);
+        r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout,
+                       vc->fence.exclusive, NULL, &v);
         if (r == -EEXIST)
                 log_warning("volume %s (%s): already registered as %s", vc->name, vc->device, volume_name(v));
         else if (r < 0)
                 log_error("volume %s (%s): cannot open: %s", vc->name, vc->device, strerror(-r));
+}
+
+/* Holds a previous mmpd left in the fd store: resume each (no claim wait). */
+static void resume_stored(struct manager *m)
+{
+        for (unsigned i = 0; i < mmpd_systemd_n_stored(m->sd); i++) {
+                const struct mmpd_sd_volume *sv = mmpd_systemd_stored(m->sd, i);
+                const struct mmpd_volume_conf *vc = mmpd_conf_find_volume(m->conf, sv->name);
+                bool is_static = vc && strcmp(vc->device, sv->device) == 0;
+                struct volume *v;
+                int r;
+
+                if (strcmp(sv->node, m->node_name) != 0)
+                        log_warning("volume %s (%s): stored by node '%s', this is '%s': "
+                                    "resuming will find it is not ours", sv->name, sv->device,
+                                    sv->node, m->node_name);
+                r = add_volume(m, sv->device, sv->name, sv->fd, is_static,
+                               is_static ? vc->margin : m->conf->margin,
+                               is_static ? vc->io_timeout : m->conf->io_timeout,
+                               is_static ? vc->fence.exclusive : m->conf->fence.exclusive, sv, &v);
+                if (r < 0) {
+                        log_error("volume %s (%s): cannot resume from the fd store: %s",
+                                  sv->name, sv->device, strerror(-r));
+                        mmpd_systemd_forget(m->sd, sv->slot);
+                        continue;
+                }
+                log_vol(v, LOG_NOTICE, "resuming the hold (seq %#x) from the fd store", sv->seq);
+        }
+        mmpd_systemd_stored_done(m->sd);
 }
 
 static int load_conf(struct manager *m, struct mmpd_conf **ret)
@@ -389,7 +475,7 @@ static void manager_stop(struct manager *m, const char *why)
                 return;
         m->stopping = true;
         sd_notify(0, "STOPPING=1");
-        if (m->conf->keep_on_stop) {
+        if (m->conf->keep_on_stop || m->opts.keep_on_stop) {
                 log_notice("%s: exiting and keeping %u held volume(s) (keep_on_stop)", why,
                            manager_count(m, MMP_STATE_HELD));
                 ev_break(m->loop, EVBREAK_ALL);
@@ -446,6 +532,9 @@ int manager_new(struct ev_loop *loop, const struct manager_options *opts, struct
                         goto fail;
                 }
         }
+        r = mmpd_systemd_new(&m->sd);
+        if (r < 0)
+                goto fail;
         /* One AIO slot per volume: a stuck device keeps its slot, never another's. */
         r = mmpd_io_new(loop, m->conf->max_volumes + 16, &m->io);
         if (r < 0) {
@@ -484,8 +573,20 @@ static int start_control(struct manager *m)
         int r;
 
         r = varlink_server_new(m->loop, m, &o, &m->varlink);
-        if (r >= 0)
-                r = varlink_server_listen_path(m->varlink, NULL);
+        if (r < 0)
+                goto out;
+        if (mmpd_systemd_varlink_fd(m->sd) >= 0) {
+                /* Socket activation: mmpd.socket owns the path. */
+                r = varlink_server_adopt_fd(m->varlink, mmpd_systemd_varlink_fd(m->sd));
+                if (r >= 0) {
+                        mmpd_systemd_took_varlink(m->sd);
+                        return 0;
+                }
+                log_error("the control socket systemd passed is unusable: %s", strerror(-r));
+                return r;
+        }
+        r = varlink_server_listen_path(m->varlink, NULL);
+out:
         if (r < 0)
                 log_error("control socket %s: %s", o.socket_path, strerror(-r));
         return r;
@@ -512,8 +613,10 @@ int manager_start(struct manager *m)
         if (start_control(m) < 0)
                 return -EIO;
         log_info("node %s: %zu static volume(s)", m->node_name, m->conf->n_volumes);
+        resume_stored(m);
         for (size_t i = 0; i < m->conf->n_volumes; i++)
-                claim_static(m, &m->conf->volumes[i]);
+                if (!manager_find(m, m->conf->volumes[i].name))
+                        claim_static(m, &m->conf->volumes[i]);
 
         sd_notify(0, "READY=1");
         send_status(m);
@@ -547,6 +650,8 @@ struct manager *manager_free(struct manager *m)
                 s->dead = true;
         sweep_subscriptions(m);
         mmpd_io_free(m->io);
+        /* Not forgetting anything: what is in the store stays for the next mmpd. */
+        m->sd = mmpd_systemd_free(m->sd);
         mmpd_conf_free(m->conf);
         free(m->node_name);
         free(m);

@@ -66,6 +66,7 @@ struct manager_options {
         bool config_must_exist;
         const char *node_name;       /* overrides config */
         const char *socket_path;     /* overrides config */
+        bool keep_on_stop;           /* true overrides config */
 };
 
 int manager_new(struct ev_loop *loop, const struct manager_options *opts, struct manager **ret);

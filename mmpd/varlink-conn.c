@@ -83,6 +83,10 @@ void vl_conn_close(struct vl_conn *c, int prio, const char *why)
         ev_timer_stop(s->loop, &c->timer);
         close(c->fd);
         c->fd = -1;
+        if (c->passed_fd >= 0) {
+                close(c->passed_fd);
+                c->passed_fd = -1;
+        }
         if (c->prev)
                 c->prev->next = c->next;
         else
@@ -141,6 +145,49 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
                 vl_conn_close(c, LOG_DEBUG, "idle");
 }
 
+/*
+ * Keep the one fd a peer passed with SCM_RIGHTS (io.mmpd.ClaimFd); any other
+ * fd in the message, or a second one before a ClaimFd took the first, is
+ * closed: one ClaimFd at a time per connection.
+ */
+static void take_passed_fds(struct vl_conn *c, struct msghdr *mh)
+{
+        for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+                size_t n;
+                int *fds;
+
+                if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+                        continue;
+                n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                fds = (int *) CMSG_DATA(cm);
+                for (size_t i = 0; i < n; i++) {
+                        if (c->passed_fd < 0)
+                                c->passed_fd = fds[i];
+                        else
+                                close(fds[i]);
+                }
+        }
+}
+
+static ssize_t conn_recv(struct vl_conn *c, void *p, size_t len)
+{
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(4 * sizeof(int))];
+        } control;
+        struct iovec iov = { .iov_base = p, .iov_len = len };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1,
+                .msg_control = &control, .msg_controllen = sizeof(control),
+        };
+        ssize_t n;
+
+        n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC);
+        if (n >= 0 && mh.msg_controllen > 0)
+                take_passed_fds(c, &mh);
+        return n;
+}
+
 static void conn_read(struct vl_conn *c)
 {
         for (unsigned i = 0; i < READ_BATCH; i++) {
@@ -158,7 +205,7 @@ static void conn_read(struct vl_conn *c)
                         vl_conn_close(c, LOG_ERR, "out of memory");
                         return;
                 }
-                n = recv(c->fd, p, len, 0);
+                n = conn_recv(c, p, len);
                 if (n > 0) {
                         mmp_varlink_in_advance(c->in, (size_t) n);
                         if ((size_t) n < len)
@@ -266,6 +313,7 @@ int vl_conn_new(struct varlink_server *s, int fd, const struct ucred *cred)
         c->s = s;
         c->id = ++s->next_id;
         c->fd = fd;
+        c->passed_fd = -1;
         c->cred = *cred;
         c->privileged = -1;
         c->refs = 1;

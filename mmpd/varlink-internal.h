@@ -63,6 +63,7 @@ struct vl_conn {
         struct vl_conn *prev, *next;
         unsigned id;
         int fd;
+        int passed_fd;                  /* SCM_RIGHTS fd for the next ClaimFd, or -1 */
         ev_io rio, wio;
         ev_timer timer;
         struct mmp_varlink_in *in;

@@ -261,15 +261,23 @@ static void on_claim_event(const struct volume_event *ev, void *userdata)
         deliver(c, ev->volume, msg, final);
 }
 
-static int m_claim(struct vl_call *c)
+static int claim(struct vl_call *c, bool with_fd)
 {
         struct manager *m = call_manager(c);
         const char *device = param_str(c, "device"), *name = param_str(c, "name");
         struct volume_info info;
         struct volume *v = NULL;
+        _cleanup_close_ int fd = -1;
         json_t *p;
         int r;
 
+        if (with_fd) {
+                /* The fd came with (the first bytes of) this call. */
+                fd = c->conn->passed_fd;
+                c->conn->passed_fd = -1;
+                if (fd < 0)
+                        return invalid(c, "fd");
+        }
         if (!valid_path(device))
                 return invalid(c, "device");
         if (name && !valid_name(name))
@@ -279,7 +287,8 @@ static int m_claim(struct vl_call *c)
         if (!c->sub)
                 return -ENOMEM;
         c->starting = true;
-        r = manager_claim(m, device, name, -1, &v);
+        /* manager_claim() dups the fd; ours is closed on return. */
+        r = manager_claim(m, device, name, fd, &v);
         c->starting = false;
         if (r < 0) {
                 if (r == -EEXIST && v)
@@ -330,6 +339,16 @@ static void on_release_event(const struct volume_event *ev, void *userdata)
         p = pack1("volume", vl_volume_json(ev->info));
         msg = p ? mmp_varlink_reply_new(p, false) : NULL;
         deliver(c, ev->volume, msg, true);
+}
+
+static int m_claim(struct vl_call *c)
+{
+        return claim(c, false);
+}
+
+static int m_claim_fd(struct vl_call *c)
+{
+        return claim(c, true);
 }
 
 static int m_release(struct vl_call *c)
@@ -551,6 +570,7 @@ static const struct vl_param claim_param_spec[] = {
 const struct vl_method vl_io_mmpd_methods[] = {
         { "io.mmpd.List", m_list, false, no_params },
         { "io.mmpd.Claim", m_claim, true, claim_param_spec },
+        { "io.mmpd.ClaimFd", m_claim_fd, true, claim_param_spec },
         { "io.mmpd.Release", m_release, true, device_params },
         { "io.mmpd.Check", m_check, false, device_params },
         { "io.mmpd.Watch", m_watch, false, no_params },

@@ -140,6 +140,7 @@ static void note_io_time(struct volume *v, mmp_usec_t usec)
 }
 
 static void on_sb_read(struct volume *v, ssize_t result);
+static void on_probe_read(struct volume *v, ssize_t result);
 
 static void on_io(struct mmpd_ioreq *req, ssize_t result, void *userdata)
 {
@@ -148,6 +149,10 @@ static void on_io(struct mmpd_ioreq *req, ssize_t result, void *userdata)
 
         if (v->reading_sb) {
                 on_sb_read(v, result);
+                return;
+        }
+        if (v->probing) {
+                on_probe_read(v, result);
                 return;
         }
         if (result >= 0)
@@ -220,7 +225,42 @@ static void start_sm(struct volume *v)
                 return fail_claim(v, r, "cannot set up the state machine");
         if (v->removing)
                 return manager_volume_done(v->m, v);
+        if (v->resuming) {
+                /* A heartbeat write may have landed after the previous mmpd
+                 * last recorded its seq: look before resuming. */
+                v->probing = true;
+                r = mmpd_ioreq_submit(v->req, MMPD_IO_READ, mmp_sb_mmp_offset(&v->sb), v->sb.block_size,
+                                      mmpd_now() + io_timeout(v));
+                if (r < 0)
+                        on_probe_read(v, r);
+                return;
+        }
         step(v, &(struct mmp_event) { .type = MMP_EV_CLAIM });
+}
+
+static void on_probe_read(struct volume *v, ssize_t result)
+{
+        uint32_t seq = v->resume.seq;
+        uint32_t next = seq >= MMP_SEQ_MAX ? 1 : seq + 1;
+        uint16_t ci = v->resume.check_interval;
+        struct mmp_block b;
+
+        v->probing = false;
+        if (v->removing)
+                return manager_volume_done(v->m, v);
+        /* Only the one seq the previous mmpd was writing next, with our node
+         * name: anything else is left to the state machine to judge. */
+        if (result >= (ssize_t) MMP_STRUCT_SIZE &&
+            mmp_block_decode(&v->sb, mmpd_ioreq_buf(v->req), (size_t) result, &b) == 0 &&
+            b.seq == next && strcmp(b.nodename, manager_node_name(v->m)) == 0) {
+                log_vol(v, LOG_INFO, "resume: the heartbeat after the recorded seq %#x had landed", seq);
+                seq = b.seq;
+                ci = b.check_interval;
+        }
+        step(v, &(struct mmp_event) {
+                .type = MMP_EV_RESUME, .seq = seq, .check_interval = ci,
+                .last_good = v->resume.last_good,
+        });
 }
 
 static void on_sb_read(struct volume *v, ssize_t result)
@@ -264,6 +304,15 @@ void volume_claim(struct volume *v)
                 v->reading_sb = false;
                 fail_claim(v, r, "cannot read the superblock");
         }
+}
+
+void volume_resume(struct volume *v, uint32_t seq, uint16_t check_interval, mmp_usec_t last_good)
+{
+        v->resuming = true;
+        v->resume.seq = seq;
+        v->resume.check_interval = check_interval;
+        v->resume.last_good = last_good;
+        volume_claim(v);
 }
 
 void volume_release(struct volume *v)
@@ -375,6 +424,8 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 v->last_ci = st.check_interval;
                 manager_volume_event(v->m, v, VOLUME_EVENT_CHECK_INTERVAL, 0, NULL, 0);
         }
+        if (v->state == MMP_STATE_HELD)
+                manager_volume_beat(v->m, v, &st);
         arm_timer(v, a->wake_at);
 }
 
@@ -406,6 +457,7 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
         }
         ev_timer_init(&v->timer, on_timer, 0., 0.);
         v->timer.data = v;
+        v->sd_slot = -1;
 
         r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open_ex(device, opts->exclusive, &v->dev);
         if (r < 0) {

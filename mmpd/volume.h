@@ -50,6 +50,18 @@ struct volume {
         bool removing;                  /* release requested: free after RELEASED */
         bool slow[2];                   /* last read/write was slow (for event edges) */
         unsigned last_ci;
+
+        /* systemd fd store (manager.c, systemd.c) */
+        int sd_slot;                    /* -1: not stored */
+        uint32_t sd_seq;                /* what the record says */
+        mmp_usec_t sd_last_good;
+        bool resuming;                  /* started by volume_resume() */
+        bool probing;                   /* resume: reading the MMP block first */
+        struct {
+                uint32_t seq;
+                uint16_t check_interval;
+                mmp_usec_t last_good;
+        } resume;
 };
 
 int volume_new(struct manager *m, const char *name, const char *device, int fd,
@@ -57,6 +69,12 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
 struct volume *volume_free(struct volume *v);
 /* Start claiming: read the superblock, then run the state machine. */
 void volume_claim(struct volume *v);
+/*
+ * Take over a hold from a previous mmpd (fd store): read the superblock,
+ * then MMP_EV_RESUME with what it recorded: no claim wait; another holder
+ * on disk or a passed fence deadline makes the volume LOST.
+ */
+void volume_resume(struct volume *v, uint32_t seq, uint16_t check_interval, mmp_usec_t last_good);
 /* Release (or abort a claim); the manager removes the volume once done. */
 void volume_release(struct volume *v);
 const char *volume_device(const struct volume *v);
@@ -67,4 +85,6 @@ void manager_volume_event(struct manager *m, struct volume *v, enum volume_event
 void manager_volume_done(struct manager *m, struct volume *v);
 /* fence.c: a fence run finished (a pending shutdown may go on). */
 void manager_fence_done(struct manager *m);
+/* After every step while held: keeps the fd store record current. */
+void manager_volume_beat(struct manager *m, struct volume *v, const struct mmp_sm_status *st);
 struct mmpd_io *manager_io(struct manager *m);

@@ -9,3 +9,4 @@ include tests/integ/local.mk
 include tests/client/local.mk
 include tests/varlink/local.mk
 include tests/fence/local.mk
+include tests/systemd/local.mk

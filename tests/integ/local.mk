@@ -13,7 +13,8 @@ integ_scripts = \
 	tests/integ/config.sh \
 	tests/integ/control.sh \
 	tests/integ/mmpctl.sh \
-	tests/integ/faults.sh
+	tests/integ/faults.sh \
+	tests/integ/claim-fd.sh
 dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
 EXTRA_DIST += tests/lib/mmpd.sh

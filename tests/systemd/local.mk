@@ -1,0 +1,16 @@
+# tests/systemd: the units under real systemd as PID 1 in systemd-nspawn.
+systemd_scripts = \
+	tests/systemd/hold.sh \
+	tests/systemd/restart.sh \
+	tests/systemd/two-nodes.sh
+dist_check_SCRIPTS += $(systemd_scripts)
+TESTS += $(systemd_scripts)
+EXTRA_DIST += tests/systemd/nspawn.sh
+
+# The fd store protocol of mmpd/systemd.c against a fake service manager.
+check_PROGRAMS += tests/systemd/test-fdstore
+TESTS += tests/systemd/test-fdstore
+tests_systemd_test_fdstore_SOURCES = tests/systemd/test-fdstore.c mmpd/systemd.c mmpd/log.c
+tests_systemd_test_fdstore_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/mmpd
+tests_systemd_test_fdstore_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SYSTEMD_CFLAGS)
+tests_systemd_test_fdstore_LDADD = $(CMOCKA_LIBS) $(SYSTEMD_LIBS)
