@@ -130,6 +130,27 @@ static int claim_outcome(struct mmp_client *c, json_t *params, struct mmp_volume
         return 0;
 }
 
+/* Hand the event in a streamed reply (if any) to @cb.  Returns -errno when
+ * the event is malformed (the client has failed); *ret_stop is what the
+ * callback returned: nonzero means the caller asked to stop. */
+static int dispatch_event(struct mmp_client *c, json_t *reply, bool continues,
+                          mmp_volume_event_cb cb, void *userdata, const char *method, int *ret_stop)
+{
+        json_t *jev = json_object_get(reply, "event");
+        struct mmp_volume_event ev;
+        int r;
+
+        *ret_stop = 0;
+        if (!jev || json_is_null(jev))
+                return 0;
+        r = event_from_json(jev, &ev);
+        if (r < 0)
+                return client_fail(c, r, continues, "malformed event from mmpd during %s", method);
+        *ret_stop = client_run_callback(c, cb, &ev, userdata);
+        event_done(&ev);
+        return 0;
+}
+
 _public_ int mmp_claim(struct mmp_client *c, const char *device, const char *name,
                        mmp_volume_event_cb progress_cb, void *userdata, struct mmp_volume **ret)
 {
@@ -147,8 +168,8 @@ _public_ int mmp_claim(struct mmp_client *c, const char *device, const char *nam
 
         for (;;) {
                 _cleanup_json_ json_t *p = NULL;
-                json_t *jev;
                 bool continues;
+                int stop;
 
                 r = client_read_reply(c, true, &p, &continues);
                 if (r < 0)
@@ -157,18 +178,12 @@ _public_ int mmp_claim(struct mmp_client *c, const char *device, const char *nam
                         return client_fail(c, -EBADMSG, true,
                                            "mmpd streamed a reply to Claim, which did not ask for more");
 
-                jev = json_object_get(p, "event");
-                if (progress_cb && jev && !json_is_null(jev)) {
-                        struct mmp_volume_event ev;
-
-                        r = event_from_json(jev, &ev);
+                if (progress_cb) {
+                        r = dispatch_event(c, p, continues, progress_cb, userdata, "Claim", &stop);
                         if (r < 0)
-                                return client_fail(c, r, continues,
-                                                   "malformed event from mmpd during Claim");
-                        r = client_run_callback(c, progress_cb, &ev, userdata);
-                        event_done(&ev);
-                        if (r != 0)
-                                return client_fail(c, r, continues,
+                                return r;
+                        if (stop)
+                                return client_fail(c, stop, continues,
                                                    "stopped waiting for the claim of %s", device);
                 }
                 if (!continues)
@@ -268,26 +283,18 @@ _public_ int mmp_watch(struct mmp_client *c, mmp_volume_event_cb event_cb, void 
 
         for (;;) {
                 _cleanup_json_ json_t *p = NULL;
-                json_t *jev;
                 bool continues;
+                int stop;
 
                 /* Events may be hours apart: no timeout here. */
                 r = client_read_reply(c, false, &p, &continues);
                 if (r < 0)
                         return r;
-                jev = json_object_get(p, "event");
-                if (jev && !json_is_null(jev)) {
-                        struct mmp_volume_event ev;
-
-                        r = event_from_json(jev, &ev);
-                        if (r < 0)
-                                return client_fail(c, r, continues,
-                                                   "malformed event from mmpd during Watch");
-                        r = client_run_callback(c, event_cb, &ev, userdata);
-                        event_done(&ev);
-                        if (r != 0)
-                                return client_fail(c, r, continues, "stopped watching");
-                }
+                r = dispatch_event(c, p, continues, event_cb, userdata, "Watch", &stop);
+                if (r < 0)
+                        return r;
+                if (stop)
+                        return client_fail(c, stop, continues, "stopped watching");
                 if (!continues)
                         return 0;
         }
