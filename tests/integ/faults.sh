@@ -66,4 +66,19 @@ n=$(grep -c "write of the MMP block failed: Input/output error" "$T/E.log")
 [ "$n" -ge 3 ] && ok "retried the heartbeat $n times before giving up" || not_ok "retried" "$n"
 faultdev_cmd clear
 stop_mmpd E TERM
+
+# --- the device disappears: its backing store dies (the FUSE server is
+# killed), every I/O on the loop device fails; LOST by the fence deadline
+"$MMP_EDIT" "$fdev" seq=clean >/dev/null
+start_mmpd D node-d "faulty=$fdev"
+wait_log D "volume faulty .*claimed" 40 && ok "claimed before the device goes away" || not_ok "claimed before the device goes away"
+sleep 1
+t0=$(now_ms)
+kill -KILL "$FAULTDEV_PID"
+wait_log D "volume faulty .*LOST" 15; dt=$(( $(now_ms) - t0 ))
+diag "$(grep -m1 'volume faulty .*failed' "$T/D.log")"
+grep -q "volume faulty .*LOST" "$T/D.log" && [ "$dt" -le 10000 ] &&
+        ok "device gone: LOST ${dt} ms later (fence deadline: last write + 9 s)" || not_ok "device gone: LOST by the fence deadline" "${dt} ms"
+kill -0 "$(mmpd_pid D)" 2>/dev/null && ok "mmpd itself keeps running" || not_ok "mmpd keeps running"
+stop_mmpd D TERM
 done_testing
