@@ -74,11 +74,17 @@ static void fail_claim(struct volume *v, int err, const char *text)
 static void arm_timer(struct volume *v, mmp_usec_t at)
 {
         struct ev_loop *loop = manager_loop(v->m);
-        mmp_usec_t now = mmpd_now();
+        mmp_usec_t now;
 
+        /* Every step of every heartbeat ends here, mostly with the same fence
+         * deadline while an I/O is in flight: leave the timer heap alone then. */
+        if (at == v->armed_at && ev_is_active(&v->timer))
+                return;
         ev_timer_stop(loop, &v->timer);
+        v->armed_at = at;
         if (at == MMP_USEC_INFINITY)
                 return;
+        now = mmpd_now();
         ev_timer_set(&v->timer, at > now ? (double) (at - now) / MMP_USEC_PER_SEC : 0., 0.);
         ev_timer_start(loop, &v->timer);
 }

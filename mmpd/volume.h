@@ -37,6 +37,7 @@ struct volume {
         bool reading_sb;
 
         ev_timer timer;
+        mmp_usec_t armed_at;            /* what the timer is set for */
         bool has_pending;
         struct mmp_action pending;      /* I/O deferred until a timed-out one drains */
         enum mmpd_io_op op;             /* the I/O in flight */
