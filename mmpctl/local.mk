@@ -14,5 +14,5 @@ mmpctl_mmpctl_SOURCES = \
 	mmpctl/hold.c
 mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 # libmmp's objects are linked in statically: see lib/libmmp.mk.
-mmpctl_mmpctl_LDADD = lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS) \
+mmpctl_mmpctl_LDADD = shared/libmmp-shared.la lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS) \
 	$(SYSTEMD_LIBS) -lpthread

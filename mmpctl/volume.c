@@ -13,55 +13,10 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
+#include "aligned-read.h"
 #include "mmpctl.h"
 
 #define DEFAULT_ALIGN 512u
-
-/*
- * Read @len bytes at @off through an aligned bounce buffer: O_DIRECT wants
- * the buffer address, the offset and the length all aligned to the logical
- * sector size, so the read covers the aligned span around the wanted bytes.
- * *ret_data points at byte @off inside *ret_mem; *ret_len may be short of
- * @len at the end of a file (the decoders then report -ENODATA).
- */
-static int read_span(int fd, size_t align, uint64_t off, size_t len,
-                     void **ret_mem, const uint8_t **ret_data, size_t *ret_len)
-{
-        uint64_t start = off - off % align;
-        uint64_t end = off + len;
-        size_t span, got = 0;
-        void *mem;
-
-        if (end % align)
-                end += align - end % align;
-        if (end < off || end - start > SIZE_MAX || end > (uint64_t) INT64_MAX)
-                return -EOVERFLOW;
-        span = end - start;
-        if (posix_memalign(&mem, align, span) != 0)
-                return -ENOMEM;
-
-        while (got < span) {
-                ssize_t n = pread(fd, (uint8_t *) mem + got, span - got, (off_t) (start + got));
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = -errno;
-                        free(mem);
-                        return r;
-                }
-                if (n == 0)
-                        break;  /* end of file */
-                got += n;
-        }
-
-        *ret_mem = mem;
-        *ret_data = (const uint8_t *) mem + (off - start);
-        *ret_len = got > off - start ? got - (off - start) : 0;
-        if (*ret_len > len)
-                *ret_len = len;
-        return 0;
-}
 
 /* Open read-only; O_DIRECT and the device's logical sector size for block devices. */
 static int open_volume(const char *path, bool *ret_direct, size_t *ret_align)
@@ -113,7 +68,7 @@ int mmpctl_volume_read(const char *path, struct mmpctl_volume *ret, const char *
                 return fd;
         }
 
-        r = read_span(fd, v.align, MMP_SB_OFFSET, MMP_SB_SIZE, &sb_mem, &data, &got);
+        r = mmp_pread_span(fd, v.align, MMP_SB_OFFSET, MMP_SB_SIZE, &sb_mem, &data, &got);
         if (r < 0) {
                 *ret_what = "cannot read";
                 return r;
@@ -124,7 +79,7 @@ int mmpctl_volume_read(const char *path, struct mmpctl_volume *ret, const char *
                 return r;
         }
 
-        r = read_span(fd, v.align, mmp_sb_mmp_offset(&v.sb), v.sb.block_size,
+        r = mmp_pread_span(fd, v.align, mmp_sb_mmp_offset(&v.sb), v.sb.block_size,
                       &blk_mem, &data, &got);
         if (r < 0) {
                 *ret_what = "cannot read";

@@ -19,39 +19,32 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aligned-read.h"
 #include "inspect.h"
 #include "macro.h"
 
 #define INSPECT_ALIGN 4096u
 
+/* Exactly @len bytes at @off, or -ENODATA (the decoders then have nothing). */
 static int read_window(int fd, uint64_t off, size_t len, size_t align, void **ret_buf,
                        const uint8_t **ret_p)
 {
-        uint64_t aoff = off & ~((uint64_t) align - 1);
-        size_t alen = (size_t) (off - aoff) + len;
+        const uint8_t *p;
         void *buf;
-        ssize_t n;
+        size_t got;
+        int r;
 
-        alen = (alen + align - 1) & ~(align - 1);
-        if (aoff > (uint64_t) INT64_MAX - alen)
+        r = mmp_pread_span(fd, align, off, len, &buf, &p, &got);
+        if (r == -EOVERFLOW)
                 return -ERANGE;
-        if (posix_memalign(&buf, align, alen) != 0)
-                return -ENOMEM;
-        do
-                n = pread(fd, buf, alen, (off_t) aoff);
-        while (n < 0 && errno == EINTR);
-        if (n < 0) {
-                int r = -errno;
-
-                free(buf);
+        if (r < 0)
                 return r;
-        }
-        if ((size_t) n < (size_t) (off - aoff) + len) {
+        if (got < len) {
                 free(buf);
                 return -ENODATA;
         }
-        *ret_buf = buf;
-        *ret_p = (const uint8_t *) buf + (off - aoff);
+        *ret_buf = buf;         /* ret_* set only on success */
+        *ret_p = p;
         return 0;
 }
 

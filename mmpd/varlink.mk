@@ -13,7 +13,7 @@ mmpd_libmmpd_varlink_la_SOURCES = \
 nodist_mmpd_libmmpd_varlink_la_SOURCES = mmpd/varlink-idl.c
 mmpd_libmmpd_varlink_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mmpd
 mmpd_libmmpd_varlink_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(EXT2FS_CFLAGS) -pthread
-mmpd_libmmpd_varlink_la_LIBADD = $(JANSSON_LIBS) $(EV_LIBS) -lpthread
+mmpd_libmmpd_varlink_la_LIBADD = shared/libmmp-shared.la $(JANSSON_LIBS) $(EV_LIBS) -lpthread
 
 # The interface description is compiled in (GetInterfaceDescription) and
 # installed for clients and `varlink help`-style tools.
