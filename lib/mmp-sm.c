@@ -56,6 +56,26 @@ struct mmp_sm {
 
         bool have_holder;
         struct mmp_block holder;
+
+        /* local users (see mmp-sm.h, Handoff and use) */
+        char local[MMP_LOCAL_NAMES_MAX][MMP_NODENAME_LEN + 1];
+        unsigned n_local;
+        bool clear_fsck;         /* this claim may take over a dead tool's FSCK */
+        bool handoff_pending;    /* asked while a heartbeat I/O was in flight */
+        struct mmp_event handoff_ev;
+        bool end_pending, user_gone;
+        enum mmp_user user;
+        enum mmp_handoff_mode mode;
+        mmp_usec_t use_since;
+        mmp_usec_t handoff_deadline;
+        mmp_usec_t next_read;
+        mmp_usec_t read_submitted;   /* the read in flight */
+        mmp_usec_t seen_at;          /* submit time of the last read that saw seen_seq */
+        uint32_t seen_seq;           /* what the block said at the last read */
+        char seen_node[MMP_NODENAME_LEN + 1];
+        bool user_seen, kmmpd_started;
+        mmp_usec_t last_change;
+        struct mmp_block user_block;
 };
 
 static uint32_t default_random_u32(void *userdata)
@@ -94,6 +114,9 @@ int mmp_sm_new(const struct mmp_sm_config *cfg, struct mmp_sm **ret)
         sm->slot = cfg->slot;
         sm->blen = cfg->sb.block_size;
         sm->offset = mmp_sb_mmp_offset(&cfg->sb);
+        mmp_name_set(sm->local[sm->n_local++], MMP_NODENAME_LEN, cfg->nodename);
+        for (const char *const *n = cfg->local_names; n && *n && sm->n_local < MMP_LOCAL_NAMES_MAX; n++)
+                mmp_name_set(sm->local[sm->n_local++], MMP_NODENAME_LEN, *n);
         sm->state = MMP_STATE_IDLE;
         *ret = sm;
         return 0;
@@ -125,6 +148,14 @@ static mmp_usec_t wake_time(const struct mmp_sm *sm)
                 if (sm->io_busy || sm->next_hb > sm->dl.fence_at)
                         return sm->dl.fence_at;
                 return sm->next_hb;
+        case MMP_STATE_IN_USE: {
+                mmp_usec_t t = sm->io_busy ? MMP_USEC_INFINITY : sm->next_read;
+
+                /* Only a kernel mount heartbeats: its silence is a deadline. */
+                if (sm->user_seen && sm->user == MMP_USER_KERNEL && sm->dl.fence_at < t)
+                        t = sm->dl.fence_at;
+                return t;
+        }
         default:
                 return MMP_USEC_INFINITY;
         }
@@ -195,6 +226,8 @@ static const char *reason_text(int err)
         case ENODATA:     return "the MMP block read was short";
         case ETIMEDOUT:   return "no heartbeat landed before the fence deadline";
         case ECANCELED:   return "claim aborted by a release";
+        case ESTALE:      return "the local user's heartbeat stopped landing before the fence deadline";
+        case ENOTUNIQ:    return "a sequence number the local user did not write appeared";
         }
         return "I/O error on the MMP block";
 }
@@ -226,6 +259,18 @@ static int lost(struct mmp_sm *sm, int err, const struct mmp_block *b, struct mm
         return act_end(sm, MMP_STATE_LOST, MMP_ACT_LOST, err, b, a);
 }
 
+/* The use is over; the block holds no seq of ours.  error != 0 tells the
+ * driver to re-claim (a failed handoff, or what a dead tool left). */
+static int use_ended(struct mmp_sm *sm, int err, const char *reason, const struct mmp_block *b,
+                     struct mmp_action *a)
+{
+        act_end(sm, MMP_STATE_RELEASED, MMP_ACT_USE_ENDED, err, b, a);
+        a->reason = reason;
+        sm->written = false;
+        sm->end_pending = false;
+        return 0;
+}
+
 /* ---- helpers ---------------------------------------------------------- */
 
 static uint32_t next_seq(uint32_t seq)
@@ -253,6 +298,14 @@ static bool is_ours(const struct mmp_sm *sm, const struct mmp_block *b)
         return b->seq == sm->seq_attempt || (sm->seq_good && b->seq == sm->seq_good);
 }
 
+static bool is_local(const struct mmp_sm *sm, const char *nodename)
+{
+        for (unsigned i = 0; i < sm->n_local; i++)
+                if (strcmp(nodename, sm->local[i]) == 0)
+                        return true;
+        return false;
+}
+
 /* Decode what a read returned; keeps a copy as the base for the next write. */
 static int take_block(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_block *b)
 {
@@ -277,6 +330,15 @@ static int seq_refusal(const struct mmp_block *b)
         case MMP_SEQ_CLASS_INVALID: return -EPROTO;
         default:                    return 0;
         }
+}
+
+/* A claim refuses FSCK, except the one a tool we saw die left with a local
+ * name: that one is watched for W like an active block, then taken. */
+static int claim_refusal(const struct mmp_sm *sm, const struct mmp_block *b)
+{
+        if (sm->clear_fsck && mmp_seq_classify(b->seq) == MMP_SEQ_CLASS_FSCK && is_local(sm, b->nodename))
+                return 0;
+        return seq_refusal(b);
 }
 
 static void record_good(struct mmp_sm *sm)
@@ -324,6 +386,213 @@ static int do_release(struct mmp_sm *sm, struct mmp_action *a)
         return act_read(sm, MMP_PHASE_RELEASE_CHECK, a);
 }
 
+/* ---- handoff and use ------------------------------------------------------ */
+
+/* While handing off, look often: the user's first write ends the handoff
+ * (and the caller's wait), and a failed start must not leave CLEAN long. */
+#define HANDOFF_POLL_USEC (100 * 1000)
+
+static int use_read(struct mmp_sm *sm, const struct mmp_event *ev, enum mmp_phase phase, struct mmp_action *a)
+{
+        sm->read_submitted = ev->now;
+        return act_read(sm, phase, a);
+}
+
+static int start_handoff(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        sm->handoff_pending = false;
+        sm->user = sm->handoff_ev.user;
+        sm->mode = sm->handoff_ev.mode;
+        if (sm->last_good && ev->now >= sm->dl.fence_at)
+                return lost(sm, -ETIMEDOUT, NULL, a);
+        return act_read(sm, MMP_PHASE_HANDOFF_CHECK, a);
+}
+
+static int enter_use(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        mmp_usec_t t = sm->handoff_ev.timeout;
+
+        sm->state = MMP_STATE_IN_USE;
+        sm->phase = MMP_PHASE_HANDING_OFF;
+        sm->use_since = ev->now;
+        sm->user_seen = sm->kmmpd_started = false;
+        sm->end_pending = sm->user_gone = false;
+        sm->last_change = 0;
+        /* What we left on disk: a write of anyone else changes it. */
+        sm->seen_seq = sm->mode == MMP_HANDOFF_FAST ? MMP_SEQ_CLEAN : sm->seq_good;
+        memcpy(sm->seen_node, sm->nodename, sizeof(sm->seen_node));
+        sm->seen_at = sm->mode == MMP_HANDOFF_FAST ? sm->write_submitted : ev->now;
+        /* In WAIT mode the user first watches our stale seq for W. */
+        if (sm->mode == MMP_HANDOFF_WAIT)
+                t += (mmp_usec_t) mmp_wait_seconds(sm->upd, sm->ci_good) * MMP_USEC_PER_SEC;
+        sm->handoff_deadline = ev->now + t;
+        sm->next_read = ev->now + HANDOFF_POLL_USEC;
+        /* No guarantee until the user's own writes are on disk. */
+        memset(&sm->dl, 0, sizeof(sm->dl));
+        sm->written = false;
+        a->type = MMP_ACT_HANDOFF_GO;
+        return 0;
+}
+
+/* Is @seq what kmmpd writes next after what we saw (1, 2, 3..., wrapping
+ * after SEQ_MAX), allowing for the writes that fit since then? */
+static bool kmmpd_successor(const struct mmp_sm *sm, uint32_t seq, mmp_usec_t now)
+{
+        uint64_t n = (now - sm->seen_at) / ((mmp_usec_t) sm->upd * MMP_USEC_PER_SEC) + 3;
+        uint64_t d;
+
+        if (seq == 0 || seq > MMP_SEQ_MAX)
+                return false;
+        if (!sm->kmmpd_started)
+                return seq <= n;     /* kmmpd's first writes after the kernel's claim seq */
+        d = seq > sm->seen_seq ? seq - sm->seen_seq : (uint64_t) MMP_SEQ_MAX - sm->seen_seq + seq;
+        return d >= 1 && d <= n;
+}
+
+/* A write of the local user's, seen by the read submitted at read_submitted. */
+static void user_wrote(struct mmp_sm *sm, const struct mmp_block *b)
+{
+        /* It landed after the previous read saw the old value. */
+        sm->last_change = sm->seen_at;
+        sm->user_seen = true;
+        sm->user_block = *b;
+        mmp_deadlines(sm->last_change, sm->upd, b->check_interval, sm->margin_cfg, &sm->dl);
+}
+
+static int use_next(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        mmp_usec_t every = sm->phase == MMP_PHASE_HANDING_OFF ? HANDOFF_POLL_USEC : sm->period;
+
+        if (every == 0)
+                every = (mmp_usec_t) sm->upd * MMP_USEC_PER_SEC;
+        sm->next_read = sm->read_submitted + every;
+        if (sm->next_read <= ev->now)
+                sm->next_read = ev->now + 1;
+        return act_none(sm, a);
+}
+
+static void seen(struct mmp_sm *sm, const struct mmp_block *b)
+{
+        sm->seen_seq = b->seq;
+        memcpy(sm->seen_node, b->nodename, sizeof(sm->seen_node));
+        sm->seen_at = sm->read_submitted;
+}
+
+/* End of use asked (EndUse, the tool exited): what is on disk decides. */
+static int on_end_read(struct mmp_sm *sm, const struct mmp_event *ev, const struct mmp_block *b,
+                       struct mmp_action *a)
+{
+        enum mmp_seq_class cls = mmp_seq_classify(b->seq);
+        bool unchanged = b->seq == sm->seen_seq && strcmp(b->nodename, sm->seen_node) == 0;
+
+        sm->end_pending = false;
+        if (!unchanged && !is_local(sm, b->nodename))
+                return lost(sm, -EBUSY, b, a);
+        if (cls == MMP_SEQ_CLASS_CLEAN) {
+                if (!sm->user_seen && unchanged)
+                        return use_ended(sm, -ECANCELED, "the local user stopped before it wrote the MMP block", b, a);
+                return use_ended(sm, 0, NULL, b, a);
+        }
+        if (!sm->user_seen && unchanged)     /* WAIT mode: our stale seq */
+                return use_ended(sm, -ECANCELED, "the local user stopped before it wrote the MMP block", b, a);
+        if (sm->user == MMP_USER_TOOL && sm->user_gone) {
+                if (cls == MMP_SEQ_CLASS_FSCK)
+                        return use_ended(sm, -EINPROGRESS, "the tool exited and left FSCK on the MMP block", b, a);
+                return use_ended(sm, -EOWNERDEAD, "the tool exited and left its claim seq on the MMP block", b, a);
+        }
+        set_holder(sm, b, a);
+        a->type = MMP_ACT_USE_BUSY;
+        seen(sm, b);
+        return use_next(sm, ev, a);
+}
+
+static int on_use_read(struct mmp_sm *sm, const struct mmp_event *ev, int r, const struct mmp_block *b,
+                       struct mmp_action *a)
+{
+        enum mmp_seq_class cls;
+        bool unchanged;
+
+        if (r < 0) {
+                /* A corrupt block under a user: nobody can tell who holds it. */
+                return lost(sm, r, r == -ENODATA ? NULL : b, a);
+        }
+        if (sm->end_pending || sm->phase == MMP_PHASE_USE_END_READ) {
+                sm->phase = sm->user_seen ? MMP_PHASE_IN_USE : MMP_PHASE_HANDING_OFF;
+                return on_end_read(sm, ev, b, a);
+        }
+        cls = mmp_seq_classify(b->seq);
+        unchanged = b->seq == sm->seen_seq && strcmp(b->nodename, sm->seen_node) == 0;
+        if (unchanged) {
+                if (sm->phase == MMP_PHASE_HANDING_OFF && ev->now >= sm->handoff_deadline)
+                        return use_ended(sm, -ETIMEDOUT, "no write from the local user within the handoff timeout",
+                                         b, a);
+                if (sm->phase == MMP_PHASE_IN_USE && sm->user == MMP_USER_KERNEL && ev->now >= sm->dl.fence_at)
+                        return lost(sm, -ESTALE, b, a);
+                return use_next(sm, ev, a);
+        }
+        if (!is_local(sm, b->nodename))
+                return lost(sm, -EBUSY, b, a);
+        if (cls == MMP_SEQ_CLASS_INVALID)
+                return lost(sm, -EPROTO, b, a);
+
+        if (sm->user == MMP_USER_KERNEL) {
+                /* Unmounted (or, in WAIT mode, mounted and unmounted
+                 * between two reads): the kernel wrote CLEAN. */
+                if (cls == MMP_SEQ_CLASS_CLEAN)
+                        return use_ended(sm, 0, NULL, b, a);
+                /* A kernel never writes FSCK; kmmpd counts up by one. */
+                if (cls == MMP_SEQ_CLASS_FSCK)
+                        return lost(sm, -EINPROGRESS, b, a);
+                if (sm->user_seen || sm->mode == MMP_HANDOFF_FAST) {
+                        bool succ = kmmpd_successor(sm, b->seq, ev->now);
+
+                        /* The kernel's own claim seq is random: only as its first write. */
+                        if (!succ && (sm->user_seen || sm->kmmpd_started))
+                                return lost(sm, -ENOTUNIQ, b, a);
+                        if (succ)
+                                sm->kmmpd_started = true;
+                }
+        }
+        /* A tool's random seqs, FSCK and CLEAN (it may close and reopen,
+         * as e2fsck does): its process ending is what ends the use. */
+        user_wrote(sm, b);
+        seen(sm, b);
+        if (sm->phase == MMP_PHASE_HANDING_OFF) {
+                sm->phase = MMP_PHASE_IN_USE;
+                use_next(sm, ev, a);
+                a->type = MMP_ACT_IN_USE;
+                return 0;
+        }
+        return use_next(sm, ev, a);
+}
+
+static int on_handoff(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        if (sm->state != MMP_STATE_HELD || sm->handoff_pending || sm->release_pending)
+                return -EINVAL;
+        sm->handoff_ev = *ev;
+        if (ev->user != MMP_USER_KERNEL && ev->user != MMP_USER_TOOL)
+                return -EINVAL;
+        if (sm->io_busy) {
+                sm->handoff_pending = true;
+                return act_none(sm, a);
+        }
+        return start_handoff(sm, ev, a);
+}
+
+static int on_end_use(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
+{
+        if (sm->state != MMP_STATE_IN_USE)
+                return -EINVAL;
+        sm->user_gone |= ev->user_gone;
+        if (sm->io_busy) {
+                sm->end_pending = true;
+                return act_none(sm, a);
+        }
+        sm->end_pending = true;
+        return use_read(sm, ev, MMP_PHASE_USE_END_READ, a);
+}
+
 /* ---- event handlers ----------------------------------------------------- */
 
 static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
@@ -340,7 +609,7 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
         case MMP_PHASE_READ:
                 if (r < 0)
                         return claim_fail(sm, r, seen, a);
-                if ((r = seq_refusal(&b)) < 0)
+                if ((r = claim_refusal(sm, &b)) < 0)
                         return claim_fail(sm, r, &b, a);
                 sm->seq_seen = b.seq;
                 sm->ci_seen = b.check_interval;
@@ -356,7 +625,7 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
         case MMP_PHASE_REREAD:
                 if (r < 0)
                         return claim_fail(sm, r, seen, a);
-                if ((r = seq_refusal(&b)) < 0)
+                if ((r = claim_refusal(sm, &b)) < 0)
                         return claim_fail(sm, r, &b, a);
                 if (b.seq != sm->seq_seen)
                         return claim_fail(sm, -EBUSY, &b, a);
@@ -396,6 +665,8 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
                         /* Slow device: the next beat is already due.  This
                          * read just proved the block ours, so it serves as the
                          * check read too (no window for an unseen write). */
+                        if (sm->handoff_pending)
+                                return start_handoff(sm, ev, a);
                         if (ev->now >= sm->next_hb && ev->now < sm->dl.fence_at)
                                 return hb_write(sm, ev, a);
                         sm->phase = MMP_PHASE_HB_IDLE;
@@ -404,6 +675,22 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
                 if (r == 0)
                         r = -EBUSY;
                 return sm->state == MMP_STATE_CLAIMING ? claim_fail(sm, r, seen, a) : lost(sm, r, seen, a);
+
+        case MMP_PHASE_HANDOFF_CHECK:
+                if (sm->last_good && ev->now >= sm->dl.fence_at)
+                        return lost(sm, -ETIMEDOUT, NULL, a);
+                if (r < 0)
+                        return lost(sm, r, seen, a);
+                if (!is_ours(sm, &b))
+                        return lost(sm, -EBUSY, &b, a);
+                if (sm->mode == MMP_HANDOFF_FAST)
+                        return act_write(sm, ev, MMP_PHASE_HANDOFF_WRITE, MMP_SEQ_CLEAN, sm->ci_good, a);
+                return enter_use(sm, ev, a);
+
+        case MMP_PHASE_HANDING_OFF:
+        case MMP_PHASE_IN_USE:
+        case MMP_PHASE_USE_END_READ:
+                return on_use_read(sm, ev, r, &b, a);
 
         case MMP_PHASE_RELEASE_CHECK:
                 sm->release_pending = false;
@@ -429,6 +716,8 @@ static int on_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
 
         if (sm->phase == MMP_PHASE_RELEASE_WRITE)
                 return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
+        if (sm->phase == MMP_PHASE_HANDOFF_WRITE)
+                return enter_use(sm, ev, a);
         if (sm->release_pending)
                 return do_release(sm, a);
 
@@ -473,10 +762,28 @@ static int on_io_error(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp
         case MMP_STATE_HELD:
                 if (sm->release_pending)
                         return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, err, NULL, a);
+                /* CLEAN may or may not have landed: only a full claim can tell. */
+                if (sm->phase == MMP_PHASE_HANDOFF_WRITE)
+                        return use_ended(sm, err, "writing CLEAN for the handoff failed", NULL, a);
+                /* A failed check read: try the handoff again with the next beat. */
+                if (sm->phase == MMP_PHASE_HANDOFF_CHECK)
+                        sm->handoff_pending = true;
                 /* Retry soon; the fence deadline decides when it is lost. */
                 sm->failures++;
                 sm->phase = MMP_PHASE_HB_IDLE;
                 sm->next_hb = ev->now + (sm->period < MMP_USEC_PER_SEC ? sm->period : MMP_USEC_PER_SEC);
+                return act_none(sm, a);
+        case MMP_STATE_IN_USE:
+                sm->failures++;
+                if (sm->phase == MMP_PHASE_USE_END_READ)
+                        sm->phase = sm->user_seen ? MMP_PHASE_IN_USE : MMP_PHASE_HANDING_OFF;
+                sm->next_read = ev->now + (sm->period && sm->period < MMP_USEC_PER_SEC ? sm->period : MMP_USEC_PER_SEC);
+                if (sm->end_pending) {
+                        sm->end_pending = false;
+                        a->type = MMP_ACT_USE_BUSY;
+                        a->error = err;
+                        return 0;
+                }
                 return act_none(sm, a);
         default:
                 return -EINVAL;
@@ -505,6 +812,12 @@ static int on_timer(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
                 if (sm->io_busy || ev->now < sm->next_hb)
                         return act_none(sm, a);
                 return act_read(sm, MMP_PHASE_HB_CHECK, a);
+        case MMP_STATE_IN_USE:
+                if (sm->user_seen && sm->user == MMP_USER_KERNEL && ev->now >= sm->dl.fence_at)
+                        return lost(sm, -ESTALE, NULL, a);
+                if (sm->io_busy || ev->now < sm->next_read)
+                        return act_none(sm, a);
+                return use_read(sm, ev, sm->phase, a);
         default:
                 return act_none(sm, a);
         }
@@ -522,6 +835,8 @@ static int on_release(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_
                 return do_release(sm, a);
         case MMP_STATE_RELEASING:
                 return act_none(sm, a);
+        case MMP_STATE_IN_USE:
+                return -EBUSY;      /* the local user holds it: end the use first */
         default:
                 /* Nothing held: nothing to write, and a LOST volume is never written. */
                 return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
@@ -548,6 +863,10 @@ int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action
                 sm->have_holder = false;
                 sm->last_error = 0;
                 sm->resuming = ev->type == MMP_EV_RESUME;
+                sm->clear_fsck = ev->type == MMP_EV_CLAIM && ev->clear_fsck;
+                sm->user = MMP_USER_NONE;
+                sm->user_seen = false;
+                sm->handoff_pending = sm->end_pending = false;
                 if (!sm->resuming) {
                         r = act_read(sm, MMP_PHASE_READ, a);
                         break;
@@ -587,6 +906,12 @@ int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action
         case MMP_EV_TIMER:
                 r = on_timer(sm, ev, a);
                 break;
+        case MMP_EV_HANDOFF:
+                r = on_handoff(sm, ev, a);
+                break;
+        case MMP_EV_END_USE:
+                r = on_end_use(sm, ev, a);
+                break;
         }
         if (r < 0)
                 a->type = MMP_ACT_NONE;
@@ -612,6 +937,44 @@ void mmp_sm_status(const struct mmp_sm *sm, struct mmp_sm_status *ret)
         ret->have_holder = sm->have_holder;
         if (sm->have_holder)
                 ret->holder = sm->holder;
+        ret->user = sm->user;
+        ret->mode = sm->mode;
+        if (sm->state == MMP_STATE_IN_USE) {
+                ret->use_since = sm->use_since;
+                ret->last_change = sm->last_change;
+                ret->user_seen = sm->user_seen;
+                ret->user_seq = sm->user_block.seq;
+                ret->user_block = sm->user_block;
+                ret->deadlines = sm->dl;
+        }
+}
+
+bool mmp_sm_may_use(const struct mmp_sm_status *st, mmp_usec_t now, mmp_usec_t *ret_until)
+{
+        bool ok = false;
+
+        if (st->state == MMP_STATE_HELD)
+                ok = st->last_good != 0;
+        else if (st->state == MMP_STATE_IN_USE)
+                ok = st->user_seen;
+        ok = ok && st->deadlines.fence_at && now < st->deadlines.fence_at;
+        if (ret_until)
+                *ret_until = ok ? st->deadlines.fence_at : 0;
+        return ok;
+}
+
+const char *mmp_user_name(enum mmp_user u)
+{
+        switch (u) {
+        case MMP_USER_KERNEL: return "kernel";
+        case MMP_USER_TOOL:   return "tool";
+        default:              return "none";
+        }
+}
+
+const char *mmp_handoff_mode_name(enum mmp_handoff_mode m)
+{
+        return m == MMP_HANDOFF_WAIT ? "wait" : "fast";
 }
 
 const char *mmp_state_name(enum mmp_state s)
@@ -620,7 +983,7 @@ const char *mmp_state_name(enum mmp_state s)
                 [MMP_STATE_IDLE] = "idle",           [MMP_STATE_CLAIMING] = "claiming",
                 [MMP_STATE_HELD] = "held",           [MMP_STATE_RELEASING] = "releasing",
                 [MMP_STATE_RELEASED] = "released",   [MMP_STATE_REFUSED] = "refused",
-                [MMP_STATE_LOST] = "lost",
+                [MMP_STATE_LOST] = "lost",           [MMP_STATE_IN_USE] = "in_use",
         };
         return (unsigned) s < sizeof(names) / sizeof(names[0]) ? names[s] : "unknown";
 }
@@ -641,6 +1004,11 @@ const char *mmp_phase_name(enum mmp_phase p)
                 [MMP_PHASE_HB_IDLE] = "idle",
                 [MMP_PHASE_RELEASE_CHECK] = "release-check",
                 [MMP_PHASE_RELEASE_WRITE] = "release-write",
+                [MMP_PHASE_HANDOFF_CHECK] = "handoff-check",
+                [MMP_PHASE_HANDOFF_WRITE] = "handoff-write",
+                [MMP_PHASE_HANDING_OFF] = "handing-off",
+                [MMP_PHASE_IN_USE] = "in-use",
+                [MMP_PHASE_USE_END_READ] = "use-end-check",
         };
         return (unsigned) p < sizeof(names) / sizeof(names[0]) ? names[p] : "unknown";
 }
@@ -652,6 +1020,8 @@ const char *mmp_action_name(enum mmp_action_type t)
                 [MMP_ACT_WRITE] = "write",     [MMP_ACT_WAIT] = "wait",
                 [MMP_ACT_CLAIMED] = "claimed", [MMP_ACT_REFUSED] = "refused",
                 [MMP_ACT_LOST] = "lost",       [MMP_ACT_RELEASED] = "released",
+                [MMP_ACT_HANDOFF_GO] = "handoff-go", [MMP_ACT_IN_USE] = "in-use",
+                [MMP_ACT_USE_ENDED] = "use-ended",   [MMP_ACT_USE_BUSY] = "use-busy",
         };
         return (unsigned) t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
 }

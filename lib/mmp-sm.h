@@ -26,6 +26,26 @@
  *   margin); I/O errors are retried; no landed write by then -> LOST.
  *
  * Release: check read, then write CLEAN if (and only if) the block is ours.
+ *
+ * Handoff and use (docs/handoff.md): a held volume is handed to a local
+ * user that claims MMP itself (the kernel's ext4 mount, a libext2fs tool).
+ *   MMP_EV_HANDOFF: check read (still ours?), then mode FAST writes CLEAN
+ *   so the user takes the CLEAN path at once; mode WAIT writes nothing
+ *   more and the user does its full claim on our stale seq.  Either way
+ *   MMP_ACT_HANDOFF_GO: start the user now.  State IN_USE, phase
+ *   HANDING_OFF: the block is read often until a write from the local
+ *   user appears (MMP_ACT_IN_USE), or the handoff timeout passes, or the
+ *   user gives up (MMP_EV_END_USE): MMP_ACT_USE_ENDED with an error, and
+ *   the driver re-claims with MMP_EV_CLAIM (a full claim).
+ *   While in use the block is read every update interval; only the local
+ *   user may write it: a kernel mount's kmmpd (seq 1, 2, 3... with a local
+ *   node name; a kernel never writes FSCK), a tool's random seqs, FSCK and
+ *   CLEAN with a local node name.  Anything else, or (kernel) no change by
+ *   the last change + W - margin, is MMP_ACT_LOST.  CLEAN under a kernel
+ *   user, or MMP_EV_END_USE finding CLEAN, ends the use (MMP_ACT_USE_ENDED,
+ *   error 0).  A tool that is gone (ev.user_gone) and left FSCK ends it
+ *   with -EINPROGRESS; MMP_EV_CLAIM with clear_fsck then treats that local
+ *   FSCK as an active block (watch W, write) rather than refusing it.
  */
 #pragma once
 
@@ -44,6 +64,21 @@ enum mmp_state {
         MMP_STATE_RELEASED,
         MMP_STATE_REFUSED,
         MMP_STATE_LOST,
+        MMP_STATE_IN_USE,        /* handed to a local user; mmpd watches, never writes */
+};
+
+#define MMP_LOCAL_NAMES_MAX 4
+
+/* Who uses a handed-off volume. */
+enum mmp_user {
+        MMP_USER_NONE,
+        MMP_USER_KERNEL,         /* ext4 mount: kmmpd heartbeats */
+        MMP_USER_TOOL,           /* libext2fs program: random seq, FSCK, CLEAN */
+};
+
+enum mmp_handoff_mode {
+        MMP_HANDOFF_FAST,        /* write CLEAN: the user claims in milliseconds */
+        MMP_HANDOFF_WAIT,        /* stop writing: the user does its full 2W claim */
 };
 
 /* Where a claim is, for progress reports. */
@@ -61,6 +96,11 @@ enum mmp_phase {
         MMP_PHASE_HB_IDLE,       /* held, waiting for the next heartbeat */
         MMP_PHASE_RELEASE_CHECK,
         MMP_PHASE_RELEASE_WRITE,
+        MMP_PHASE_HANDOFF_CHECK, /* handoff: is it still ours? */
+        MMP_PHASE_HANDOFF_WRITE, /* handoff: writing CLEAN */
+        MMP_PHASE_HANDING_OFF,   /* waiting for the local user's first write */
+        MMP_PHASE_IN_USE,        /* the local user writes; we watch */
+        MMP_PHASE_USE_END_READ,  /* end of use: what did the user leave? */
 };
 
 enum mmp_event_type {
@@ -71,6 +111,8 @@ enum mmp_event_type {
         MMP_EV_WRITE_DONE,
         MMP_EV_IO_ERROR,    /* ev.error: -errno; -ETIMEDOUT for a missed I/O deadline */
         MMP_EV_TIMER,
+        MMP_EV_HANDOFF,     /* ev.user, ev.mode, ev.timeout */
+        MMP_EV_END_USE,     /* ev.user_gone: the tool's process has exited */
 };
 
 struct mmp_event {
@@ -84,6 +126,14 @@ struct mmp_event {
         uint32_t seq;            /* last seq it wrote */
         uint16_t check_interval; /* check_interval in that block */
         mmp_usec_t last_good;    /* its last verified write (same clock); 0 = unknown */
+        /* MMP_EV_HANDOFF */
+        enum mmp_user user;
+        enum mmp_handoff_mode mode;
+        mmp_usec_t timeout;      /* handoff: no user write by then -> failed */
+        /* MMP_EV_END_USE */
+        bool user_gone;
+        /* MMP_EV_CLAIM: a local FSCK left by a tool known dead is not a refusal */
+        bool clear_fsck;
 };
 
 enum mmp_action_type {
@@ -95,6 +145,11 @@ enum mmp_action_type {
         MMP_ACT_REFUSED,    /* error, reason, holder */
         MMP_ACT_LOST,       /* error, reason, holder (holder.magic 0 when unknown) */
         MMP_ACT_RELEASED,   /* error != 0: CLEAN could not be written */
+        MMP_ACT_HANDOFF_GO, /* start the local user now */
+        MMP_ACT_IN_USE,     /* the user's first write is on disk */
+        MMP_ACT_USE_ENDED,  /* error 0: the user released it (CLEAN); else why the
+                             * handoff failed or what was left (-EINPROGRESS: FSCK) */
+        MMP_ACT_USE_BUSY,   /* END_USE, but the user still holds it (holder) */
 };
 
 struct mmp_action {
@@ -130,6 +185,9 @@ struct mmp_sm_config {
          * Without it, a beat follows the last write by exactly one period. */
         bool spread;
         mmp_usec_t slot;
+        /* Node names a local user may write besides @nodename: the host
+         * name (e2fsprogs' gethostname(), the kernel's utsname).  NULL-ended. */
+        const char *const *local_names;
         /* Random seq source; NULL = getrandom().  Tests pass a fixed one. */
         uint32_t (*random_u32)(void *userdata);
         void *userdata;
@@ -160,10 +218,25 @@ struct mmp_sm_status {
         int last_error;
         bool have_holder;
         struct mmp_block holder;     /* last block seen on disk */
+        /* IN_USE */
+        enum mmp_user user;
+        enum mmp_handoff_mode mode;
+        mmp_usec_t use_since;        /* handoff started */
+        mmp_usec_t last_change;      /* the user's last write landed after this */
+        bool user_seen;              /* a write of the user's is on disk */
+        uint32_t user_seq;
+        struct mmp_block user_block; /* the user's last block (user_seen) */
 };
+
+/* May this node use the volume at @now (Check's may_use)?  Held with a
+ * landed heartbeat, or in use by a local user whose writes we saw, and
+ * before the fence deadline.  *ret_until: that deadline. */
+bool mmp_sm_may_use(const struct mmp_sm_status *st, mmp_usec_t now, mmp_usec_t *ret_until);
 
 void mmp_sm_status(const struct mmp_sm *sm, struct mmp_sm_status *ret);
 
 const char *mmp_state_name(enum mmp_state s);
 const char *mmp_phase_name(enum mmp_phase p);
 const char *mmp_action_name(enum mmp_action_type a);
+const char *mmp_user_name(enum mmp_user u);
+const char *mmp_handoff_mode_name(enum mmp_handoff_mode m);
