@@ -70,6 +70,7 @@ int parse_uint(struct parser *p, const struct conf_key *k, const char *value, vo
 int parse_bool(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 int parse_path(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 int parse_text(struct parser *p, const struct conf_key *k, const char *value, void *dest);
+int parse_handoff(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 int parse_last_resort(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 /* Validate @value as an absolute path; the result is a copy in *ret. */
 int dup_path(struct parser *p, const struct conf_key *k, const char *value, char **ret);

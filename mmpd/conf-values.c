@@ -199,6 +199,16 @@ int parse_last_resort(struct parser *p, const struct conf_key *k, const char *va
                             "invalid value '%s' for '%s': expected none, watchdog, reboot or hook", value, k->name);
 }
 
+int parse_handoff(struct parser *p, const struct conf_key *k, const char *value, void *dest)
+{
+        if (streq(value, "fast") || streq(value, "wait")) {
+                *(bool *) dest = streq(value, "wait");
+                return 0;
+        }
+        return parser_error(p, -EINVAL, p->line, "invalid value '%s' for '%s': expected fast or wait",
+                            value, k->name);
+}
+
 int mmpd_fence_conf_copy(const struct mmpd_fence_conf *from, struct mmpd_fence_conf *to)
 {
         struct mmpd_fence_conf c = *from;

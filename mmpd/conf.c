@@ -71,6 +71,9 @@ static const struct conf_key conf_keys[] = {
         FENCE_KEY("fence_shutdown", parse_bool,  shutdown,     0, 1),
         FENCE_KEY("fence_last_resort", parse_last_resort, last_resort, 0, 0),
         FENCE_KEY("fence_reboot_command", parse_path, reboot_command, 1, PATH_MAX - 1),
+        FENCE_KEY("handoff",      parse_handoff, handoff_wait, 0, 1),
+        FENCE_KEY("handoff_timeout", parse_seconds, handoff_timeout, 0, 600),
+        MMPD_KEY("host_name",     parse_text,    host_name,    1, MMPD_NODE_NAME_MAX),
 
         VOLUME_KEY("device",      parse_device,  device,       1, PATH_MAX - 1),
         VOLUME_KEY("margin",      parse_seconds, margin,       0, MMPD_SECONDS_MAX),
@@ -418,6 +421,7 @@ static struct mmpd_conf *conf_new(void)
         c->watchdog_interval = 1.0;
         c->fence = (struct mmpd_fence_conf) {
                 .exclusive = true, .enabled = true, .kill = true, .shutdown = true,
+                .handoff_timeout = MMPD_DEFAULT_HANDOFF_TIMEOUT,
         };
         return c;
 }
@@ -467,6 +471,21 @@ static int default_node_name(struct parser *p)
         return 0;
 }
 
+/* What the kernel (init_utsname) and e2fsprogs (gethostname) write as node
+ * name while they use a volume: the host name, unless set. */
+static int default_host_name(struct parser *p)
+{
+        char host[HOST_NAME_MAX + 1] = "";
+
+        if (p->conf->host_name)
+                return 0;
+        if (gethostname(host, sizeof(host)) < 0 || !host[0])
+                snprintf(host, sizeof(host), "%s", p->conf->node_name);
+        host[sizeof(host) - 1] = '\0';
+        p->conf->host_name = strndup(host, MMPD_NODE_NAME_MAX);
+        return p->conf->host_name ? 0 : parser_oom(p);
+}
+
 /* Checks and defaults that depend on the whole file. */
 static int parser_finish(struct parser *p)
 {
@@ -496,7 +515,8 @@ static int parser_finish(struct parser *p)
                         c->volumes[i].io_timeout = c->io_timeout;
         }
 
-        return default_node_name(p);
+        r = default_node_name(p);
+        return r < 0 ? r : default_host_name(p);
 }
 
 static int parse_file(struct parser *p)
@@ -608,6 +628,7 @@ struct mmpd_conf *mmpd_conf_free(struct mmpd_conf *conf)
         free(conf->node_name);
         free(conf->socket_path);
         free(conf->admin_group);
+        free(conf->host_name);
         free(conf);
         return NULL;
 }

@@ -68,7 +68,13 @@ struct mmpd_fence_conf {
         bool shutdown;
         int last_resort;        /* enum mmpd_last_resort */
         char *reboot_command;   /* NULL: reboot(2) */
+        /* Handing the volume to a local user (docs/handoff.md); kept here
+         * because it is per volume with an [mmpd] default, like fencing. */
+        bool handoff_wait;      /* handoff = wait (else fast) */
+        double handoff_timeout; /* seconds for the user's first write; 0 = default */
 };
+
+#define MMPD_DEFAULT_HANDOFF_TIMEOUT 5.0
 
 struct mmpd_volume_conf {
         char *name;
@@ -85,6 +91,7 @@ struct mmpd_conf {
         char *node_name;
         char *socket_path;
         char *admin_group;      /* NULL = root only */
+        char *host_name;        /* the name the kernel and e2fsprogs write (default: uname) */
         bool keep_on_stop;
         unsigned max_volumes;
         double margin;

@@ -190,7 +190,33 @@ int mmpd_dev_open_ex(const char *path, bool exclusive, struct mmpd_dev **ret)
         if (r < 0)
                 return r;
         TAKE_FD(fd);
+        (*ret)->exclusive = flags & O_EXCL;
         return 0;
+}
+
+int mmpd_dev_set_exclusive(struct mmpd_dev *dev, bool exclusive)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (!dev->is_block || dev->exclusive == exclusive)
+                return 0;
+        fd = open(dev->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_DIRECT | (exclusive ? O_EXCL : 0));
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode) || st.st_rdev != dev->rdev)
+                return -ENXIO;                  /* the path names another device now */
+        if (dup3(fd, dev->anchor_fd, O_CLOEXEC) < 0 || dup3(fd, dev->fd, O_CLOEXEC) < 0)
+                return -errno;
+        dev->exclusive = exclusive;
+        return 0;
+}
+
+bool mmpd_dev_is_exclusive(const struct mmpd_dev *dev)
+{
+        return dev->exclusive;
 }
 
 int mmpd_dev_adopt(int fd, const char *path, struct mmpd_dev **ret)

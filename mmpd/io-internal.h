@@ -14,6 +14,7 @@ struct mmpd_dev {
         size_t align;
         bool is_block;
         bool direct;
+        bool exclusive;         /* opened with O_EXCL (block devices) */
         dev_t rdev;
         uint64_t size;
         char *path;

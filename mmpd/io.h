@@ -101,6 +101,19 @@ int mmpd_dev_open_ex(const char *path, bool exclusive, struct mmpd_dev **ret);
  */
 int mmpd_dev_adopt(int fd, const char *path, struct mmpd_dev **ret);
 /*
+ * Reopen a block device with or without O_EXCL, in place: the new open
+ * file replaces the old one under the same fd numbers (dup3), so queued
+ * and in-flight I/O are unaffected (the kernel holds its own reference to
+ * the old file until they complete).  A local user (mount, e2fsck) needs
+ * the device free of O_EXCL openers; mmpd keeps watching through the
+ * shared fd.  Other dups of the old file (the fd store, a ClaimFd
+ * caller's own fd) keep whatever they had.  No-op for regular files.
+ * -EBUSY: someone else holds it exclusively (still mounted).
+ */
+int mmpd_dev_set_exclusive(struct mmpd_dev *dev, bool exclusive);
+bool mmpd_dev_is_exclusive(const struct mmpd_dev *dev);
+
+/*
  * Drops the caller's reference.  Requests made on @dev keep its fds open
  * until they are freed themselves, so a queued I/O can never reach a
  * reused fd number.

@@ -126,6 +126,10 @@ static void sd_volume_event(struct manager *m, struct volume *v, enum volume_eve
         case VOLUME_EVENT_RELEASED:
         case VOLUME_EVENT_REFUSED:
         case VOLUME_EVENT_REMOVED:
+        /* In local use the disk shows the user's seq, not ours: a new mmpd
+         * resuming it would call it lost and fence the user.  The stored
+         * dup was also opened O_EXCL, which would keep the user out. */
+        case VOLUME_EVENT_HANDOFF:
                 /* Never resume a lost volume; never pin a released one. */
                 if (v->sd_slot >= 0) {
                         mmpd_systemd_forget(m->sd, (unsigned) v->sd_slot);
@@ -261,12 +265,14 @@ static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
 }
 
 static int add_volume(struct manager *m, const char *device, const char *name, int fd,
-                      bool is_static, double margin, double io_timeout, bool exclusive,
+                      bool is_static, double margin, double io_timeout, const struct mmpd_fence_conf *fc,
                       const struct mmpd_sd_volume *resume, struct volume **ret)
 {
         struct volume_opts o = {
                 .is_static = is_static,
-                .exclusive = exclusive,
+                .exclusive = fc->exclusive,
+                .handoff_wait = fc->handoff_wait,
+                .handoff_timeout = fc->handoff_timeout,
                 .margin = margin,
                 .io_timeout = io_timeout,
                 .slot = m->slot_counter,
@@ -310,7 +316,7 @@ int manager_claim(struct manager *m, const char *device, const char *name, int f
         if (m->stopping)
                 return -ESHUTDOWN;
         r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout,
-                       m->conf->fence.exclusive, NULL, ret);
+                       &m->conf->fence, NULL, ret);
         if (r < 0 && r != -EEXIST)
                 log_warning("cannot claim %s: %s", device, strerror(-r));
         return r;
@@ -318,8 +324,19 @@ int manager_claim(struct manager *m, const char *device, const char *name, int f
 
 int manager_release(struct manager *m, struct volume *v)
 {
-        volume_release(v);
-        return 0;
+        return volume_release(v);
+}
+
+int manager_handoff(struct manager *m, struct volume *v, const struct handoff_request *req)
+{
+        if (m->stopping)
+                return -ESHUTDOWN;
+        return volume_handoff(v, req);
+}
+
+int manager_end_use(struct manager *m, struct volume *v, int keep)
+{
+        return volume_end_use(v, keep);
 }
 
 /* ---- static volumes, reload --------------------------------------------------- */
@@ -330,7 +347,7 @@ static void claim_static(struct manager *m, const struct mmpd_volume_conf *vc)
         int r;
 
         r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout,
-                       vc->fence.exclusive, NULL, &v);
+                       &vc->fence, NULL, &v);
         if (r == -EEXIST)
                 log_warning("volume %s (%s): already registered as %s", vc->name, vc->device, volume_name(v));
         else if (r < 0)
@@ -354,7 +371,7 @@ static void resume_stored(struct manager *m)
                 r = add_volume(m, sv->device, sv->name, sv->fd, is_static,
                                is_static ? vc->margin : m->conf->margin,
                                is_static ? vc->io_timeout : m->conf->io_timeout,
-                               is_static ? vc->fence.exclusive : m->conf->fence.exclusive, sv, &v);
+                               is_static ? &vc->fence : &m->conf->fence, sv, &v);
                 if (r < 0) {
                         log_error("volume %s (%s): cannot resume from the fd store: %s",
                                   sv->name, sv->device, strerror(-r));
@@ -398,8 +415,11 @@ int manager_reload(struct manager *m)
                 vc = mmpd_conf_find_volume(conf, v->name);
                 if (vc && strcmp(vc->device, v->device) == 0)
                         continue;
-                log_vol(v, LOG_NOTICE, "no longer in %s: releasing", conf->path ? conf->path : "the config");
-                volume_release(v);
+                if (volume_release(v) == -EBUSY)
+                        log_vol(v, LOG_WARNING, "no longer in %s, but in local use: left to its user until it ends",
+                                conf->path ? conf->path : "the config");
+                else
+                        log_vol(v, LOG_NOTICE, "no longer in %s: releasing", conf->path ? conf->path : "the config");
         }
         if (strcmp(conf->node_name, m->conf->node_name) != 0 || m->opts.node_name)
                 log_notice("node_name changes take effect at restart");
@@ -484,7 +504,8 @@ static void manager_stop(struct manager *m, const char *why)
         log_notice("%s: releasing %u volume(s)", why, m->n_volumes);
         for (struct volume *v = m->head, *next; v; v = next) {
                 next = v->next;
-                volume_release(v);
+                if (volume_release(v) == -EBUSY)
+                        log_vol(v, LOG_WARNING, "in local use: left to its user, no longer watched");
         }
         /* Every release I/O has its own deadline; this is the backstop. */
         ev_timer_set(&m->stop_timer, 60., 0.);

@@ -36,6 +36,12 @@ struct volume_info {
         uint64_t wall_now;           /* wall time of the snapshot (to convert) */
         bool have_fence;             /* this volume was (or is being) fenced */
         struct fence_info fence;
+        /* Handed to a local user (state IN_USE, or LOST while in use):
+         * sm.user, sm.user_block... and these. */
+        bool in_use;
+        pid_t use_pid;               /* tool: the process; 0 otherwise */
+        const char *use_mount_point; /* kernel: where the caller mounted it, or NULL */
+        bool use_keep;               /* re-claim when the use ends */
 };
 
 enum volume_event_type {
@@ -47,6 +53,10 @@ enum volume_event_type {
         VOLUME_EVENT_SLOW_IO,        /* an I/O took longer than half the update interval */
         VOLUME_EVENT_CHECK_INTERVAL, /* the check_interval we write changed */
         VOLUME_EVENT_REMOVED,        /* the volume object is going away */
+        VOLUME_EVENT_HANDOFF,        /* CLEAN written / writes stopped: start the user */
+        VOLUME_EVENT_IN_USE,         /* the local user's first write is on disk */
+        VOLUME_EVENT_USE_ENDED,      /* error 0: released by the user; else why it failed */
+        VOLUME_EVENT_USE_BUSY,       /* EndUse found the user still writing (not for Watch) */
 };
 
 struct volume_event {
@@ -91,6 +101,23 @@ int manager_claim(struct manager *m, const char *device, const char *name, int f
                   struct volume **ret);
 /* Release: writes CLEAN if held; the volume is removed after RELEASED. */
 int manager_release(struct manager *m, struct volume *v);
+
+/*
+ * Hand a held volume to a local user (see volume.h).  -ENOLCK: not held;
+ * -EBUSY: already in use; -EINVAL: bad arguments; -ESRCH: no such pid.
+ * Outcome as events: HANDOFF (go), then IN_USE, or USE_ENDED/LOST.
+ */
+struct handoff_request {
+        int user;                    /* enum mmp_user */
+        int mode;                    /* enum mmp_handoff_mode; -1 = the volume's */
+        pid_t pid;                   /* tool */
+        const char *mount_point;     /* kernel, informational */
+        bool keep;
+};
+int manager_handoff(struct manager *m, struct volume *v, const struct handoff_request *req);
+/* End the local use: @keep -1 = as given to the handoff.  Outcome as
+ * events: USE_ENDED then RELEASED or a re-claim, USE_BUSY, or LOST. */
+int manager_end_use(struct manager *m, struct volume *v, int keep);
 /* Look a volume up by name, by path, or by the device node it resolves to. */
 struct volume *manager_find(struct manager *m, const char *device_or_name);
 

@@ -125,7 +125,8 @@ static const char *bad_parameter(const struct vl_param *spec, json_t *params)
                         return key;
                 if (json_is_null(v) && !p->required)
                         continue;
-                if ((int) json_typeof(v) != p->type)
+                /* JSON_TRUE in a spec stands for "a boolean". */
+                if (p->type == JSON_TRUE ? !json_is_boolean(v) : (int) json_typeof(v) != p->type)
                         return key;
                 /* Device paths and names are C strings: no embedded NUL. */
                 if (p->type == JSON_STRING && strlen(json_string_value(v)) != json_string_length(v))

@@ -176,6 +176,8 @@ enum vl_op {
         VL_OP_CLAIM,    /* a claim and its outcome: unexpected errors are ClaimFailed */
         VL_OP_RELEASE,
         VL_OP_INSPECT,
+        VL_OP_HANDOFF,  /* a handoff and its outcome: failures are HandoffFailed */
+        VL_OP_END_USE,
 };
 
 struct vl_error_ctx {

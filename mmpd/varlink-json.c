@@ -115,6 +115,30 @@ static json_t *holder_json(const struct mmp_block *h)
         return jb_done(&b);
 }
 
+static json_t *use_json(const struct volume_info *i)
+{
+        const struct mmp_sm_status *sm = &i->sm;
+        struct jb b = jb_new();
+
+        jb_str(&b, "user", mmp_user_name(sm->user));
+        jb_str(&b, "mode", mmp_handoff_mode_name(sm->mode));
+        jb_str(&b, "phase", i->phase == MMP_PHASE_HANDING_OFF ? "handing_off" :
+                            i->phase == MMP_PHASE_USE_END_READ ? "ending" : "in_use");
+        if (i->use_pid > 0)
+                jb_int(&b, "pid", i->use_pid);
+        if (i->use_mount_point)
+                jb_str(&b, "mount_point", i->use_mount_point);
+        jb_bool(&b, "keep", i->use_keep);
+        jb_uint(&b, "since_usec", sm->use_since);
+        if (sm->user_seen) {
+                jb_uint(&b, "last_change_usec", sm->last_change);
+                jb_uint(&b, "user_seq", sm->user_block.seq);
+                jb_str(&b, "user_node", sm->user_block.nodename);
+                jb_str(&b, "user_device", sm->user_block.bdevname);
+        }
+        return jb_done(&b);
+}
+
 json_t *vl_volume_json(const struct volume_info *i)
 {
         const struct mmp_sm_status *sm = &i->sm;
@@ -160,6 +184,8 @@ json_t *vl_volume_json(const struct volume_info *i)
                 jb_uint(&f, "deadline_usec", i->fence.deadline);
                 jb_set(&b, "fence", jb_done(&f));
         }
+        if (i->in_use)
+                jb_set(&b, "use", use_json(i));
         if (i->error)
                 jb_str(&b, "error", i->error_text ? i->error_text : strerror(-i->error));
         return jb_done(&b);
@@ -176,6 +202,9 @@ static const char *event_type_name(enum volume_event_type t)
                 [VOLUME_EVENT_SLOW_IO] = "slow_io",
                 [VOLUME_EVENT_CHECK_INTERVAL] = "check_interval",
                 [VOLUME_EVENT_REMOVED] = "removed",
+                [VOLUME_EVENT_HANDOFF] = "handoff",
+                [VOLUME_EVENT_IN_USE] = "in_use",
+                [VOLUME_EVENT_USE_ENDED] = "use_ended",
         };
 
         return (unsigned) t < ELEMENTSOF(names) && names[t] ? names[t] : "progress";
@@ -258,6 +287,29 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
                 text = strerror(err);
         snprintf(reason, sizeof(reason), "%s%s%s", ctx->stage ? ctx->stage : "", ctx->stage ? ": " : "", text);
 
+        if (err == ENOLCK) {
+                name = "NotHeld";
+                jb_str(&b, "device", device);
+                jb_str(&b, "state", ctx->info ? mmp_state_name(ctx->info->state) : "unknown");
+                return error_msg(name, jb_done(&b));
+        }
+        if (err == EBUSY && ctx->info && ctx->info->in_use) {
+                const struct mmp_block *u = ctx->info->sm.user_seen ? &ctx->info->sm.user_block : holder;
+
+                name = "UseInProgress";
+                jb_str(&b, "device", device);
+                jb_str(&b, "user", mmp_user_name(ctx->info->sm.user));
+                jb_str(&b, "node", u ? u->nodename : "");
+                jb_uint(&b, "seq", u ? u->seq : 0);
+                return error_msg(name, jb_done(&b));
+        }
+        if (ctx->op == VL_OP_HANDOFF && err != ENOENT && err != EINVAL && err != ESRCH) {
+                name = "HandoffFailed";
+                jb_str(&b, "device", device);
+                jb_str(&b, "reason", reason);
+                return error_msg(name, jb_done(&b));
+        }
+
         switch (err) {
         case ENOENT:
                 if (ctx->op != VL_OP_LOOKUP)
@@ -318,7 +370,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
                 jb_uint(&b, "limit", ctx->count);
                 break;
         case EIO: case ETIMEDOUT: case ENXIO: case ENODEV: case ENOTBLK: case EROFS:
-        case EACCES: case EPERM: case EAGAIN: case EBADFD: case ENOMEDIUM: case ENOTDIR:
+        case EACCES: case EPERM: case EAGAIN: case EBADFD: case ENOMEDIUM: case ENOTDIR: case ESRCH:
         case ENAMETOOLONG: case ELOOP: case EISDIR: case EBADF:
         io_error:
                 name = "IoError";

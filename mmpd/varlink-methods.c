@@ -383,6 +383,175 @@ static int m_release(struct vl_call *c)
         return 0;
 }
 
+/* ---- Handoff, EndUse --------------------------------------------------------------- */
+
+static json_t *volume_go(const struct volume_info *info, bool go, bool continues)
+{
+        json_t *p = pack1("volume", vl_volume_json(info));
+
+        if (set_new(p, "go", json_boolean(go)) < 0) {
+                json_decref(p);
+                return NULL;
+        }
+        return mmp_varlink_reply_new(p, continues);
+}
+
+static void on_handoff_event(const struct volume_event *ev, void *userdata)
+{
+        struct vl_call *c = userdata;
+        json_t *msg;
+        bool final = true;
+
+        if (!c->starting && ev->volume != c->volume)
+                return;
+        switch (ev->type) {
+        case VOLUME_EVENT_HANDOFF:
+                msg = volume_go(ev->info, true, true);
+                final = false;
+                break;
+        case VOLUME_EVENT_IN_USE:
+                msg = volume_go(ev->info, false, false);
+                break;
+        case VOLUME_EVENT_USE_ENDED:
+                /* error 0: the user came and went before we saw it in use */
+                msg = ev->error ? error_for(c, ev->error, VL_OP_HANDOFF, ev->info, false, ev->reason)
+                                : volume_go(ev->info, false, false);
+                break;
+        case VOLUME_EVENT_LOST:
+                msg = error_for(c, ev->error ? ev->error : -EIO, VL_OP_HANDOFF, ev->info, false, ev->reason);
+                break;
+        case VOLUME_EVENT_RELEASED:
+        case VOLUME_EVENT_REMOVED:
+                msg = error_for(c, -ECANCELED, VL_OP_HANDOFF, ev->info, false, "the volume was released");
+                break;
+        default:
+                return;
+        }
+        deliver(c, ev->volume, msg, final);
+}
+
+static int parse_enum(const char *s, const char *const *names, int n, int fallback)
+{
+        if (!s)
+                return fallback;
+        for (int i = 0; i < n; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return i;
+        return -2;
+}
+
+static int m_handoff(struct vl_call *c)
+{
+        static const char *const users[] = { "none", "kernel", "tool" };
+        static const char *const modes[] = { "fast", "wait" };
+        struct manager *m = call_manager(c);
+        json_t *pid = json_object_get(c->params, "pid");
+        json_t *keep = json_object_get(c->params, "keep");
+        struct handoff_request req = {
+                .user = parse_enum(param_str(c, "user"), users, 3, -2),
+                .mode = parse_enum(param_str(c, "mode"), modes, 2, -1),
+                .mount_point = param_str(c, "mount_point"),
+                .keep = json_is_true(keep),
+        };
+        struct volume_info info;
+        struct volume *v;
+        int r;
+
+        if (!c->more)
+                return vl_reply_service_error(c, "ExpectedMore", NULL, NULL);
+        if (req.user != MMP_USER_KERNEL && req.user != MMP_USER_TOOL)
+                return invalid(c, "user");
+        if (req.mode == -2)
+                return invalid(c, "mode");
+        if (req.user == MMP_USER_TOOL) {
+                if (!json_is_integer(pid) || json_integer_value(pid) <= 0 || json_integer_value(pid) > INT_MAX)
+                        return invalid(c, "pid");
+                req.pid = (pid_t) json_integer_value(pid);
+        } else if (pid && !json_is_null(pid)) {
+                return invalid(c, "pid");
+        }
+        if (req.mount_point && !valid_path(req.mount_point))
+                return invalid(c, "mount_point");
+        v = manager_find(m, param_str(c, "device"));
+        if (!v)
+                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+        c->volume = v;
+        c->sub = manager_subscribe(m, on_handoff_event, c);
+        if (!c->sub)
+                return -ENOMEM;
+        c->starting = true;
+        r = manager_handoff(m, v, &req);
+        c->starting = false;
+        if (r < 0) {
+                volume_get_info(v, &info);
+                return vl_call_send(c, error_for(c, r, r == -ENOLCK || r == -EBUSY ? VL_OP_END_USE : VL_OP_HANDOFF,
+                                                 &info, false, r == -ESRCH ? "no such process (pid)" : NULL), true);
+        }
+        r = early_replay(c);
+        return r < 0 ? r : 0;
+}
+
+static void on_end_use_event(const struct volume_event *ev, void *userdata)
+{
+        struct vl_call *c = userdata;
+        json_t *p, *msg;
+
+        if (ev->volume != c->volume)
+                return;
+        switch (ev->type) {
+        case VOLUME_EVENT_USE_ENDED:
+                if (ev->info->state != MMP_STATE_CLAIMING)
+                        return;         /* released next */
+                __attribute__((fallthrough));     /* re-claiming */
+        case VOLUME_EVENT_RELEASED:
+        case VOLUME_EVENT_REMOVED:
+                p = pack1("volume", vl_volume_json(ev->info));
+                msg = p ? mmp_varlink_reply_new(p, false) : NULL;
+                break;
+        case VOLUME_EVENT_USE_BUSY:
+                msg = error_for(c, ev->error ? ev->error : -EBUSY, VL_OP_END_USE, ev->info, false, ev->reason);
+                break;
+        case VOLUME_EVENT_LOST:
+                msg = error_for(c, ev->error ? ev->error : -EIO, VL_OP_END_USE, ev->info, true, ev->reason);
+                break;
+        default:
+                return;
+        }
+        deliver(c, ev->volume, msg, true);
+}
+
+static int m_end_use(struct vl_call *c)
+{
+        struct manager *m = call_manager(c);
+        json_t *keep = json_object_get(c->params, "keep");
+        struct volume_info info;
+        struct volume *v;
+        int r;
+
+        v = manager_find(m, param_str(c, "device"));
+        if (!v)
+                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+        c->volume = v;
+        c->sub = manager_subscribe(m, on_end_use_event, c);
+        if (!c->sub)
+                return -ENOMEM;
+        c->starting = true;
+        r = manager_end_use(m, v, json_is_boolean(keep) ? json_is_true(keep) : -1);
+        c->starting = false;
+        if (r < 0 && r != -EALREADY) {
+                volume_get_info(v, &info);
+                return vl_call_send(c, error_for(c, r, VL_OP_END_USE, &info, false, NULL), true);
+        }
+        r = early_replay(c);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        volume_get_info(v, &info);
+        if (c->oneway || info.state == MMP_STATE_RELEASED || info.state == MMP_STATE_HELD ||
+            (info.state == MMP_STATE_CLAIMING && r == -EALREADY))
+                return vl_reply(c, pack1("volume", vl_volume_json(&info)), true);
+        return 0;
+}
+
 /* ---- List, Check ------------------------------------------------------------------ */
 
 static int m_list(struct vl_call *c)
@@ -419,8 +588,7 @@ static int m_check(struct vl_call *c)
         now = vl_now();
         if (info.now > now)
                 now = info.now;
-        fence_at = info.sm.deadlines.fence_at;
-        may_use = info.state == MMP_STATE_HELD && info.sm.last_good && now < fence_at;
+        may_use = mmp_sm_may_use(&info.sm, now, &fence_at);
 
         p = pack1("volume", vl_volume_json(&info));
         if (set_new(p, "may_use", json_boolean(may_use)) < 0 ||
@@ -439,6 +607,8 @@ static void on_watch_event(const struct volume_event *ev, void *userdata)
         struct vl_call *c = userdata;
         struct vl_conn *conn = c->conn;
 
+        if (ev->type == VOLUME_EVENT_USE_BUSY)  /* an answer to one EndUse, not news */
+                return;
         vl_conn_ref(conn);
         vl_reply(c, pack1("event", vl_event_json(ev)), false);
         vl_conn_unref(conn);
@@ -561,6 +731,20 @@ static const struct vl_param device_params[] = {
         { "device", JSON_STRING, true },
         { NULL },
 };
+static const struct vl_param handoff_param_spec[] = {
+        { "device", JSON_STRING, true },
+        { "user", JSON_STRING, true },
+        { "pid", JSON_INTEGER, false },
+        { "mount_point", JSON_STRING, false },
+        { "keep", JSON_TRUE, false },
+        { "mode", JSON_STRING, false },
+        { NULL },
+};
+static const struct vl_param end_use_param_spec[] = {
+        { "device", JSON_STRING, true },
+        { "keep", JSON_TRUE, false },
+        { NULL },
+};
 static const struct vl_param claim_param_spec[] = {
         { "device", JSON_STRING, true },
         { "name", JSON_STRING, false },
@@ -572,6 +756,8 @@ const struct vl_method vl_io_mmpd_methods[] = {
         { "io.mmpd.Claim", m_claim, true, claim_param_spec },
         { "io.mmpd.ClaimFd", m_claim_fd, true, claim_param_spec },
         { "io.mmpd.Release", m_release, true, device_params },
+        { "io.mmpd.Handoff", m_handoff, true, handoff_param_spec },
+        { "io.mmpd.EndUse", m_end_use, true, end_use_param_spec },
         { "io.mmpd.Check", m_check, false, device_params },
         { "io.mmpd.Watch", m_watch, false, no_params },
         { "io.mmpd.Inspect", m_inspect, false, device_params },

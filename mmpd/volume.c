@@ -6,10 +6,14 @@
  */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "volume.h"
@@ -89,15 +93,18 @@ static void arm_timer(struct volume *v, mmp_usec_t at)
         ev_timer_start(loop, &v->timer);
 }
 
-static void step(struct volume *v, struct mmp_event *ev)
+static int step(struct volume *v, struct mmp_event *ev)
 {
         struct mmp_action a;
+        int r;
 
         ev->now = mmpd_now();
         ev->wall = wall_now();
-        if (mmp_sm_step(v->sm, ev, &a) < 0)
+        r = mmp_sm_step(v->sm, ev, &a);
+        if (r < 0)
                 log_vol(v, LOG_DEBUG, "ignored event %d in state %s", ev->type, mmp_state_name(v->state));
         volume_perform(v, &a);
+        return r;
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -206,6 +213,7 @@ static void start_sm(struct volume *v)
                 .bdevname = v->bdevname,
                 .margin = (mmp_usec_t) (v->opts.margin * MMP_USEC_PER_SEC),
                 .spread = true,
+                .local_names = (const char *const[]) { manager_conf(v->m)->host_name, NULL },
         };
         mmp_usec_t period;
         int r;
@@ -321,18 +329,188 @@ void volume_resume(struct volume *v, uint32_t seq, uint16_t check_interval, mmp_
         volume_claim(v);
 }
 
-void volume_release(struct volume *v)
+int volume_release(struct volume *v)
 {
+        /* Never pull a volume from under its local user: EndUse first. */
+        if (v->state == MMP_STATE_IN_USE)
+                return -EBUSY;
         v->removing = true;
         if (v->sm && (v->state == MMP_STATE_CLAIMING || v->state == MMP_STATE_HELD)) {
                 step(v, &(struct mmp_event) { .type = MMP_EV_RELEASE });
-                return;
+                return 0;
         }
         if (v->reading_sb)
-                return;         /* on_sb_read finishes it */
+                return 0;       /* on_sb_read finishes it */
         v->state = MMP_STATE_RELEASED;
         manager_volume_event(v->m, v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
         manager_volume_done(v->m, v);
+        return 0;
+}
+
+/* ---- handoff to a local user ------------------------------------------------ */
+
+static const char *user_text(const struct volume *v, char *buf, size_t size)
+{
+        if (v->use.user == MMP_USER_KERNEL)
+                snprintf(buf, size, "kernel mount%s%s", v->use.mount_point ? " " : "",
+                         v->use.mount_point ? v->use.mount_point : "");
+        else
+                snprintf(buf, size, "pid %d", (int) v->use.pid);
+        return buf;
+}
+
+static void use_stop_watching(struct volume *v)
+{
+        if (v->use.pidfd >= 0) {
+                ev_io_stop(manager_loop(v->m), &v->use.pid_watcher);
+                close(v->use.pidfd);
+                v->use.pidfd = -1;
+        }
+}
+
+static void use_clear(struct volume *v)
+{
+        use_stop_watching(v);
+        free(v->use.mount_point);
+        v->use.mount_point = NULL;
+        v->use.user = MMP_USER_NONE;
+        v->use.pid = 0;
+        v->use.exited = false;
+}
+
+/* A pidfd is readable once its process has exited. */
+static bool user_exited(struct volume *v)
+{
+        struct pollfd p = { .fd = v->use.pidfd, .events = POLLIN };
+
+        if (v->use.exited)
+                return true;
+        return v->use.pidfd >= 0 && poll(&p, 1, 0) == 1;
+}
+
+static void on_user_exit(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct volume *v = w->data;
+
+        ev_io_stop(loop, w);
+        v->use.exited = true;
+        log_vol(v, LOG_INFO, "the tool (pid %d) has exited", (int) v->use.pid);
+        if (v->state == MMP_STATE_IN_USE)
+                step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = true });
+}
+
+int volume_handoff(struct volume *v, const struct handoff_request *req)
+{
+        char who[PATH_MAX + 32];
+        struct mmp_event ev = { .type = MMP_EV_HANDOFF };
+        double timeout = v->opts.handoff_timeout > 0 ? v->opts.handoff_timeout : MMPD_DEFAULT_HANDOFF_TIMEOUT;
+        int pidfd = -1, r;
+
+        if (v->state == MMP_STATE_IN_USE)
+                return -EBUSY;
+        if (v->state != MMP_STATE_HELD || !v->sm)
+                return -ENOLCK;
+        if (req->user != MMP_USER_KERNEL && req->user != MMP_USER_TOOL)
+                return -EINVAL;
+        if (req->user == MMP_USER_TOOL) {
+                if (req->pid <= 0)
+                        return -EINVAL;
+                pidfd = (int) syscall(SYS_pidfd_open, req->pid, 0);
+                if (pidfd < 0)
+                        return -errno;
+        }
+        use_clear(v);
+        v->use.mount_point = req->mount_point ? strdup(req->mount_point) : NULL;
+        if (req->mount_point && !v->use.mount_point) {
+                if (pidfd >= 0)
+                        close(pidfd);
+                return -ENOMEM;
+        }
+        /* The kernel's mount and e2fsprogs' open need the device free of
+         * O_EXCL openers; mmpd watches through a shared fd meanwhile. */
+        r = mmpd_dev_set_exclusive(v->dev, false);
+        if (r < 0) {
+                log_vol(v, LOG_ERR, "cannot reopen the device without O_EXCL for the handoff: %s", strerror(-r));
+                if (pidfd >= 0)
+                        close(pidfd);
+                use_clear(v);
+                return r;
+        }
+        v->use.user = req->user;
+        v->use.pid = req->user == MMP_USER_TOOL ? req->pid : 0;
+        v->use.keep = req->keep;
+        v->use.reclaiming = false;
+        v->use.pidfd = pidfd;
+        if (pidfd >= 0) {
+                ev_io_init(&v->use.pid_watcher, on_user_exit, pidfd, EV_READ);
+                v->use.pid_watcher.data = v;
+                ev_io_start(manager_loop(v->m), &v->use.pid_watcher);
+        }
+        ev.user = (enum mmp_user) req->user;
+        ev.mode = req->mode >= 0 ? (enum mmp_handoff_mode) req->mode :
+                  v->opts.handoff_wait ? MMP_HANDOFF_WAIT : MMP_HANDOFF_FAST;
+        ev.timeout = (mmp_usec_t) (timeout * MMP_USEC_PER_SEC);
+        log_vol(v, LOG_INFO, "handoff to %s requested (%s)", user_text(v, who, sizeof(who)),
+                mmp_handoff_mode_name(ev.mode));
+        r = step(v, &ev);
+        if (r < 0) {
+                use_clear(v);
+                return -EBUSY;
+        }
+        return 0;
+}
+
+int volume_end_use(struct volume *v, int keep)
+{
+        if (keep >= 0)
+                v->use.keep = keep;
+        switch (v->state) {
+        case MMP_STATE_IN_USE:
+                step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = user_exited(v) });
+                return 0;
+        case MMP_STATE_HELD:
+                /* Nothing in use (a handoff that failed and was re-claimed):
+                 * keep it, or release it as the end of a use would. */
+                if (keep > 0)
+                        return -EALREADY;
+                return volume_release(v);
+        case MMP_STATE_CLAIMING:
+                return -EALREADY;       /* re-claiming after the use */
+        default:
+                return -ENOLCK;
+        }
+}
+
+/* The use is over (a->error 0), or the handoff failed: release or re-claim. */
+static void use_ended(struct volume *v, const struct mmp_action *a)
+{
+        char who[PATH_MAX + 32];
+        bool reclaim = a->error != 0 || v->use.keep;
+        int r;
+
+        user_text(v, who, sizeof(who));
+        if (a->error)
+                log_vol(v, LOG_WARNING, "use by %s ended: %s; re-claiming with the full claim", who, a->reason);
+        else
+                log_vol(v, LOG_NOTICE, "use by %s ended: CLEAN on disk; %s", who,
+                        reclaim ? "re-claiming (keep)" : "released");
+        v->error = a->error;
+        v->error_text = a->reason;
+        v->use.reclaiming = reclaim;
+        set_state(v, reclaim ? MMP_STATE_CLAIMING : MMP_STATE_RELEASED, MMP_PHASE_NONE);
+        manager_volume_event(v->m, v, VOLUME_EVENT_USE_ENDED, a->error, a->reason, 0);
+        use_clear(v);
+        if (!reclaim) {
+                manager_volume_event(v->m, v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
+                v->removing = true;
+                manager_volume_done(v->m, v);
+                return;
+        }
+        if (v->opts.exclusive && (r = mmpd_dev_set_exclusive(v->dev, true)) < 0)
+                log_vol(v, LOG_WARNING, "cannot reopen the device with O_EXCL (%s): "
+                        "the local kernel could mount it behind mmpd's back", strerror(-r));
+        v->claim_started = mmpd_now();
+        step(v, &(struct mmp_event) { .type = MMP_EV_CLAIM, .clear_fsck = a->error == -EINPROGRESS });
 }
 
 /* ---- outcomes --------------------------------------------------------------- */
@@ -395,6 +573,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 manager_volume_done(v->m, v);
                 return;
         case MMP_ACT_LOST:
+                use_stop_watching(v);
                 describe_holder(a, holder, sizeof(holder));
                 v->error = a->error;
                 v->error_text = a->reason;
@@ -418,6 +597,37 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 manager_volume_event(v->m, v, VOLUME_EVENT_RELEASED, a->error, NULL, 0);
                 manager_volume_done(v->m, v);
                 return;
+        case MMP_ACT_HANDOFF_GO:
+                set_state(v, MMP_STATE_IN_USE, st.phase);
+                log_vol(v, LOG_NOTICE, "handing off to %s: %s", user_text(v, holder, sizeof(holder)),
+                        st.mode == MMP_HANDOFF_FAST ? "CLEAN written, start it now" :
+                        "no more writes; it claims on its own (W, then W again)");
+                manager_volume_event(v->m, v, VOLUME_EVENT_HANDOFF, 0, NULL, 0);
+                if (user_exited(v)) {
+                        arm_timer(v, a->wake_at);
+                        step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = true });
+                        return;
+                }
+                break;
+        case MMP_ACT_IN_USE: {
+                char who[PATH_MAX + 32];
+
+                set_state(v, MMP_STATE_IN_USE, st.phase);
+                log_vol(v, LOG_NOTICE, "in use by %s: seq %#x by node '%s' device '%s', seen %.0f ms after the handoff",
+                        user_text(v, who, sizeof(who)), st.user_block.seq, st.user_block.nodename,
+                        st.user_block.bdevname, (double) (mmpd_now() - st.use_since) / 1000.);
+                manager_volume_event(v->m, v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
+                break;
+        }
+        case MMP_ACT_USE_ENDED:
+                arm_timer(v, MMP_USEC_INFINITY);
+                use_ended(v, a);
+                return;
+        case MMP_ACT_USE_BUSY:
+                set_state(v, st.state, st.phase);
+                manager_volume_event(v->m, v, VOLUME_EVENT_USE_BUSY, a->error, a->have_holder ?
+                                     "the local user still writes the MMP block" : "cannot read the MMP block", 0);
+                break;
         case MMP_ACT_NONE:
                 set_state(v, st.state, st.phase);
                 break;
@@ -464,6 +674,7 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
         ev_timer_init(&v->timer, on_timer, 0., 0.);
         v->timer.data = v;
         v->sd_slot = -1;
+        v->use.pidfd = -1;
 
         r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open_ex(device, opts->exclusive, &v->dev);
         if (r < 0) {
@@ -484,8 +695,10 @@ struct volume *volume_free(struct volume *v)
 {
         if (!v)
                 return NULL;
-        if (v->m)
+        if (v->m) {
                 ev_timer_stop(manager_loop(v->m), &v->timer);
+                use_clear(v);
+        }
         /* A busy request is freed by the I/O engine when the kernel is done. */
         mmpd_ioreq_free(v->req);
         mmpd_dev_free(v->dev);
@@ -519,4 +732,9 @@ void volume_get_info(struct volume *v, struct volume_info *ret)
         ret->wall_now = wall_now();
         if (v->state == MMP_STATE_LOST)
                 ret->have_fence = fencer_get(manager_fencer(v->m), v->name, &ret->fence) >= 0;
+        ret->in_use = v->use.user != MMP_USER_NONE &&
+                      (v->state == MMP_STATE_IN_USE || v->state == MMP_STATE_LOST);
+        ret->use_pid = v->use.pid;
+        ret->use_mount_point = v->use.mount_point;
+        ret->use_keep = v->use.keep;
 }

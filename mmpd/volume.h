@@ -16,6 +16,8 @@
 struct volume_opts {
         bool is_static;
         bool exclusive;         /* O_EXCL on a block device */
+        bool handoff_wait;      /* handoff = wait */
+        double handoff_timeout; /* seconds, 0 = default */
         double margin;          /* seconds, 0 = automatic */
         double io_timeout;      /* seconds, 0 = automatic */
         unsigned slot;          /* spreading index */
@@ -52,6 +54,18 @@ struct volume {
         bool slow[2];                   /* last read/write was slow (for event edges) */
         unsigned last_ci;
 
+        /* handed to a local user */
+        struct {
+                int user;               /* enum mmp_user, MMP_USER_NONE when not in use */
+                pid_t pid;
+                int pidfd;              /* tool: readable once it exits; -1 */
+                ev_io pid_watcher;
+                char *mount_point;
+                bool keep;
+                bool exited;            /* tool: its process has exited */
+                bool reclaiming;        /* the use ended; claiming again */
+        } use;
+
         /* systemd fd store (manager.c, systemd.c) */
         int sd_slot;                    /* -1: not stored */
         uint32_t sd_seq;                /* what the record says */
@@ -76,8 +90,11 @@ void volume_claim(struct volume *v);
  * on disk or a passed fence deadline makes the volume LOST.
  */
 void volume_resume(struct volume *v, uint32_t seq, uint16_t check_interval, mmp_usec_t last_good);
-/* Release (or abort a claim); the manager removes the volume once done. */
-void volume_release(struct volume *v);
+/* Release (or abort a claim); the manager removes the volume once done.
+ * -EBUSY while a local user has it. */
+int volume_release(struct volume *v);
+int volume_handoff(struct volume *v, const struct handoff_request *req);
+int volume_end_use(struct volume *v, int keep);
 const char *volume_device(const struct volume *v);
 
 /* manager.c, called by volume.c */
