@@ -78,7 +78,30 @@ struct fence_run {
         struct offload_job *job;
         struct fence_pids pids;
         bool killing;               /* kill stage: SIGKILL sent */
+        const enum fence_stage *order;  /* the stages in the order they run */
 };
+
+/* The usual order: the hook may stop services gracefully before users are
+ * killed, and a filesystem is shut down once nothing uses it any more. */
+static const enum fence_stage order_users_first[] = {
+        FENCE_STAGE_NOTIFY, FENCE_STAGE_HOOK, FENCE_STAGE_KILL, FENCE_STAGE_SHUTDOWN,
+        FENCE_STAGE_LAST_RESORT, FENCE_STAGE_DONE,
+};
+/* A volume handed to a kernel mount: the kernel writes to it until it is
+ * shut down, so FS_IOC_SHUTDOWN comes first, then its users. */
+static const enum fence_stage order_shutdown_first[] = {
+        FENCE_STAGE_NOTIFY, FENCE_STAGE_SHUTDOWN, FENCE_STAGE_HOOK, FENCE_STAGE_KILL,
+        FENCE_STAGE_LAST_RESORT, FENCE_STAGE_DONE,
+};
+
+static size_t stage_pos(const struct fence_run *r, enum fence_stage s)
+{
+        size_t i = 0;
+
+        while (r->order[i] != s && r->order[i] != FENCE_STAGE_DONE)
+                i++;
+        return i;
+}
 
 struct fencer {
         struct manager *m;
@@ -129,15 +152,17 @@ static void fence_log(struct fence_run *r, int prio, const char *fmt, ...)
 
 /* ---- time ------------------------------------------------------------------ */
 
+/* The weights of stage @s and of every stage after it in this run's order. */
 static unsigned weight_from(const struct fence_run *r, enum fence_stage s)
 {
+        size_t from = stage_pos(r, s);
         unsigned w = W_TAIL;
 
-        if (s <= FENCE_STAGE_HOOK && r->cfg.hook)
+        if (stage_pos(r, FENCE_STAGE_HOOK) >= from && r->cfg.hook)
                 w += W_HOOK;
-        if (s <= FENCE_STAGE_KILL && r->cfg.kill && r->rdev)
+        if (stage_pos(r, FENCE_STAGE_KILL) >= from && r->cfg.kill && r->rdev)
                 w += W_KILL;
-        if (s <= FENCE_STAGE_SHUTDOWN && r->cfg.shutdown && r->rdev)
+        if (stage_pos(r, FENCE_STAGE_SHUTDOWN) >= from && r->cfg.shutdown && r->rdev)
                 w += W_SHUTDOWN;
         return w;
 }
@@ -454,7 +479,7 @@ static void next_stage(struct fence_run *r)
 
         ev_timer_stop(loop, &r->timer);
         for (;;) {
-                r->stage++;
+                r->stage = r->order[stage_pos(r, r->stage) + 1];
                 if (r->stage == FENCE_STAGE_HOOK && !r->cfg.hook)
                         continue;
                 /* Without a device number (a volume on a regular file) there
@@ -597,6 +622,8 @@ static void start_run(struct fencer *f, const struct volume_event *ev)
                 return;
         }
         r->f = f;
+        r->order = ev->info->in_use && ev->info->sm.user == MMP_USER_KERNEL ? order_shutdown_first
+                                                                             : order_users_first;
         r->rdev = ev->volume->dev ? mmpd_dev_rdev(ev->volume->dev) : 0;
         r->reason = ev->error;
         snprintf(r->reason_text, sizeof(r->reason_text), "%s", ev->reason ? ev->reason : strerror(-ev->error));

@@ -529,7 +529,7 @@ static void describe_holder(const struct mmp_action *a, char *buf, size_t size)
 static void volume_perform(struct volume *v, const struct mmp_action *a)
 {
         struct mmp_sm_status st;
-        char holder[256];
+        char holder[256], who[PATH_MAX + 32];
 
         mmp_sm_status(v->sm, &st);
         switch (a->type) {
@@ -578,8 +578,12 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 v->error = a->error;
                 v->error_text = a->reason;
                 set_state(v, MMP_STATE_LOST, MMP_PHASE_NONE);
-                log_vol(v, LOG_CRIT, "LOST: %s (%s); last good heartbeat %.1f s ago",
-                        a->reason, holder, st.last_good ? (double) (mmpd_now() - st.last_good) / MMP_USEC_PER_SEC : -1.);
+                if (v->use.user != MMP_USER_NONE)
+                        log_vol(v, LOG_CRIT, "LOST while in use by %s: %s (%s)",
+                                user_text(v, who, sizeof(who)), a->reason, holder);
+                else
+                        log_vol(v, LOG_CRIT, "LOST: %s (%s); last good heartbeat %.1f s ago", a->reason, holder,
+                                st.last_good ? (double) (mmpd_now() - st.last_good) / MMP_USEC_PER_SEC : -1.);
                 manager_volume_event(v->m, v, VOLUME_EVENT_LOST, a->error, a->reason, 0);
                 if (v->removing) {
                         manager_volume_done(v->m, v);
@@ -610,8 +614,6 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 }
                 break;
         case MMP_ACT_IN_USE: {
-                char who[PATH_MAX + 32];
-
                 set_state(v, MMP_STATE_IN_USE, st.phase);
                 log_vol(v, LOG_NOTICE, "in use by %s: seq %#x by node '%s' device '%s', seen %.0f ms after the handoff",
                         user_text(v, who, sizeof(who)), st.user_block.seq, st.user_block.nodename,
