@@ -179,7 +179,11 @@ static const struct {
         { "io.mmpd.IoError",                      -EIO },
         { "io.mmpd.PermissionDenied",             -EACCES },
         { "io.mmpd.AlreadyClaimed",               -EEXIST },
+        { "io.mmpd.NotHeld",                      -ENOLCK },
+        { "io.mmpd.HandoffFailed",                -ECANCELED },
+        { "io.mmpd.UseInProgress",                -EBUSY },
         { "org.varlink.service.PermissionDenied", -EACCES },
+        { "org.varlink.service.MethodNotFound",   -EOPNOTSUPP },
 };
 
 static int errno_from_error_name(const char *name)
@@ -238,6 +242,21 @@ static void error_describe(struct mmp_error *e, const char *name, json_t *p)
                         set_messagef(e, "I/O error on %s: %s", dev, reason);
         } else if (strcmp(name, "io.mmpd.AlreadyClaimed") == 0) {
                 set_messagef(e, "%s is already claimed (state %s)", dev, pstr(p, "state", "?"));
+        } else if (strcmp(name, "io.mmpd.NotHeld") == 0) {
+                set_messagef(e, "mmpd does not hold %s (state %s)", dev, pstr(p, "state", "?"));
+        } else if (strcmp(name, "io.mmpd.HandoffFailed") == 0) {
+                set_messagef(e, "handing %s over failed: %s (mmpd claims it again)", dev, reason);
+        } else if (strcmp(name, "io.mmpd.UseInProgress") == 0) {
+                if (e->has_holder_seq)
+                        set_messagef(e, "%s is still in use by the %s (node '%s' wrote seq %" PRIu32 ")",
+                                     dev, pstr(p, "user", "local user"), pstr(p, "node", "?"),
+                                     e->holder_seq);
+                else
+                        set_messagef(e, "%s is still in use by the %s", dev,
+                                     pstr(p, "user", "local user"));
+        } else if (strcmp(name, "org.varlink.service.MethodNotFound") == 0) {
+                set_messagef(e, "mmpd does not know %s (an mmpd older than this libmmp?)",
+                             pstr(p, "method", "the method"));
         } else if (strcmp(name, "io.mmpd.ClaimFailed") == 0) {
                 set_messagef(e, "claiming %s failed: %s", dev, reason);
         } else if (strcmp(name, "io.mmpd.TooManyVolumes") == 0 &&

@@ -76,10 +76,23 @@ struct opt_u32 { bool set; uint32_t v; };
 struct opt_u64 { bool set; uint64_t v; };
 struct opt_i64 { bool set; int64_t v; };
 
+/* io.mmpd's Use: the volume's local user (strings owned by the volume's obj). */
+struct mmp_use {
+        const char *user;
+        const char *mode;
+        const char *phase;
+        const char *mount_point;
+        const char *user_node;
+        const char *user_device;
+        bool keep;
+        struct opt_u32 pid, user_seq;
+        struct opt_u64 since_usec, last_change_usec;
+};
+
 struct mmp_volume {
         unsigned n_ref;
         json_t *obj;             /* owns every string below */
-        char *json;
+        char *json;              /* made on first mmp_volume_get_json() when NULL */
         const char *name;
         const char *device;
         const char *state_name;
@@ -94,6 +107,8 @@ struct mmp_volume {
         struct opt_u64 peer_write_at_usec, peer_use_at_usec;
         bool has_holder;
         struct mmp_holder holder;
+        bool has_use;
+        struct mmp_use use;
 };
 
 struct mmp_volume_event {
@@ -109,6 +124,9 @@ struct mmp_volume_event {
 /* libmmp-types.c: JSON (an io.mmpd type) to objects.  -EBADMSG when @obj
  * does not have the shape io.mmpd promises, -ENOMEM. */
 int volume_from_json(json_t *obj, struct mmp_volume **ret);
+/* The same without its JSON text, which mmp_volume_get_json() makes when
+ * asked: for the handoff's go reply, where every moment counts. */
+int volume_from_json_untexted(json_t *obj, struct mmp_volume **ret);
 int event_from_json(json_t *obj, struct mmp_volume_event *ret);
 void event_done(struct mmp_volume_event *ev);
 int block_info_from_json(json_t *obj, struct mmp_block_info *ret);

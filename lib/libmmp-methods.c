@@ -322,3 +322,187 @@ _public_ int mmp_inspect(struct mmp_client *c, const char *device, struct mmp_bl
         memcpy(ret, &info, info.size);
         return 0;
 }
+
+/* ---------------------------------------------------------------------------
+ * Handoff and EndUse (LIBMMP_2)
+ */
+
+/* LIBMMP_2's struct mmp_handoff_opts: callers pass at least this much. */
+#define HANDOFF_OPTS_SIZE_V2 (offsetof(struct mmp_handoff_opts, mode) + sizeof(enum mmp_handoff_mode))
+
+/* The caller's options, checked, with defaults past its .size. */
+static int handoff_opts_read(const struct mmp_handoff_opts *in, struct mmp_handoff_opts *ret)
+{
+        struct mmp_handoff_opts o = MMP_HANDOFF_OPTS_INIT;
+
+        if (!in || in->size < HANDOFF_OPTS_SIZE_V2)
+                return -EINVAL;
+        memcpy(&o, in, min_size(in->size, sizeof(o)));
+        if (o.user != MMP_USE_KERNEL && o.user != MMP_USE_TOOL)
+                return -EINVAL;
+        if (o.user == MMP_USE_TOOL && o.pid <= 0)
+                return -EINVAL;
+        if (o.pid < 0 || (unsigned) o.mode > MMP_HANDOFF_MODE_WAIT)
+                return -EINVAL;
+        *ret = o;
+        return 0;
+}
+
+/* Handoff's parameters; absent fields are left to mmpd's defaults. */
+static json_t *handoff_params(const char *device, const struct mmp_handoff_opts *o)
+{
+        json_t *p = json_pack("{s:s, s:s}", "device", device,
+                              "user", o->user == MMP_USE_KERNEL ? "kernel" : "tool");
+
+        if (!p)
+                return NULL;
+        if ((o->pid > 0 && json_object_set_new(p, "pid", json_integer(o->pid)) < 0) ||
+            (o->mount_point && json_object_set_new(p, "mount_point", json_string(o->mount_point)) < 0) ||
+            (o->keep && json_object_set_new(p, "keep", json_true()) < 0) ||
+            (o->mode != MMP_HANDOFF_MODE_DEFAULT &&
+             json_object_set_new(p, "mode", json_string(o->mode == MMP_HANDOFF_MODE_FAST ?
+                                                        "fast" : "wait")) < 0)) {
+                json_decref(p);
+                return NULL;
+        }
+        return p;
+}
+
+/*
+ * mmpd said go.  The volume's JSON text is left for later: the only work
+ * between the reply and the user's start is decoding the reply.
+ */
+static int handoff_go(struct mmp_client *c, const char *device, json_t *params,
+                      mmp_handoff_go_cb go, void *userdata)
+{
+        struct mmp_volume *v;
+        int r;
+
+        r = volume_from_json_untexted(json_object_get(params, "volume"), &v);
+        if (r == -ENOMEM)
+                return client_fail(c, r, true, "out of memory");
+        if (r < 0)
+                return client_fail(c, -EBADMSG, true,
+                                   "malformed reply from mmpd to Handoff: no volume with go");
+        c->in_callback = true;
+        r = go(c, v, userdata);
+        c->in_callback = false;
+        mmp_volume_unref(v);
+        if (r < 0)
+                /* mmpd still waits for a user: the caller ends the use. */
+                return client_fail(c, r, true, "the user of %s did not start: %s", device,
+                                   strerror(-r));
+        return 0;
+}
+
+/* The final Handoff reply: the volume in use is success. */
+static int handoff_outcome(struct mmp_client *c, const char *device, json_t *params,
+                           struct mmp_volume **ret)
+{
+        struct mmp_volume *v;
+        int r;
+
+        r = volume_from_json(json_object_get(params, "volume"), &v);
+        if (r == -ENOMEM)
+                return client_fail(c, r, false, "out of memory");
+        if (r < 0)
+                return bad_reply(c, "Handoff", "no volume");
+        if (v->state != MMP_VOLUME_IN_USE) {
+                r = client_fail(c, -EPROTO, false, "the handoff of %s ended in state %s%s%s",
+                                device, v->state_name, v->error ? ": " : "",
+                                v->error ? v->error : "");
+                mmp_volume_unref(v);
+                return r;
+        }
+        if (ret)
+                *ret = v;
+        else
+                mmp_volume_unref(v);
+        return 0;
+}
+
+_public_ int mmp_handoff(struct mmp_client *c, const char *device,
+                         const struct mmp_handoff_opts *opts, mmp_handoff_go_cb go, void *userdata,
+                         struct mmp_volume **ret)
+{
+        struct mmp_handoff_opts o;
+        bool went = false;
+        json_t *params;
+        int r;
+
+        if (!c || !device || !go || handoff_opts_read(opts, &o) < 0)
+                return -EINVAL;
+        r = client_begin(c);
+        if (r < 0)
+                return r;
+        params = handoff_params(device, &o);
+        if (!params)
+                return client_fail(c, -ENOMEM, false, "out of memory");
+        r = client_send_call(c, "io.mmpd.Handoff", params, true);
+        if (r < 0)
+                return r;
+
+        for (;;) {
+                _cleanup_json_ json_t *p = NULL;
+                bool continues;
+                json_t *g;
+
+                r = client_read_reply(c, true, &p, &continues);
+                if (r < 0)
+                        return r;
+                g = json_object_get(p, "go");
+                if (!json_is_boolean(g))
+                        return client_fail(c, -EBADMSG, continues,
+                                           "malformed reply from mmpd to Handoff: no go");
+                if (json_is_true(g)) {
+                        /* Exactly one go, and never in the last reply. */
+                        if (went || !continues)
+                                return client_fail(c, -EBADMSG, continues,
+                                                   "mmpd said go for %s %s", device,
+                                                   went ? "twice" : "in its last reply");
+                        went = true;
+                        r = handoff_go(c, device, p, go, userdata);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (continues)
+                        continue;       /* news from a newer mmpd: the last reply decides */
+                if (!went)
+                        return client_fail(c, -EBADMSG, false,
+                                           "mmpd ended the handoff of %s without saying go", device);
+                return handoff_outcome(c, device, p, ret);
+        }
+}
+
+_public_ int mmp_end_use(struct mmp_client *c, const char *device, int keep,
+                         struct mmp_volume **ret)
+{
+        _cleanup_json_ json_t *p = NULL;
+        struct mmp_volume *v;
+        json_t *params;
+        int r;
+
+        if (!c || !device || keep < -1 || keep > 1)
+                return -EINVAL;
+        r = begin_device_call(c, device, NULL, &params);
+        if (r < 0)
+                return r;
+        if (keep >= 0 && json_object_set_new(params, "keep", json_boolean(keep)) < 0) {
+                json_decref(params);
+                return client_fail(c, -ENOMEM, false, "out of memory");
+        }
+        r = client_call(c, "io.mmpd.EndUse", params, &p);
+        if (r < 0)
+                return r;
+        r = volume_from_json(json_object_get(p, "volume"), &v);
+        if (r == -ENOMEM)
+                return client_fail(c, r, false, "out of memory");
+        if (r < 0)
+                return bad_reply(c, "EndUse", "no volume");
+        if (ret)
+                *ret = v;
+        else
+                mmp_volume_unref(v);
+        return 0;
+}

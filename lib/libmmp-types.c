@@ -108,7 +108,7 @@ static const char *const state_names[] = {
         [MMP_VOLUME_IDLE] = "idle",           [MMP_VOLUME_CLAIMING] = "claiming",
         [MMP_VOLUME_HELD] = "held",           [MMP_VOLUME_RELEASING] = "releasing",
         [MMP_VOLUME_RELEASED] = "released",   [MMP_VOLUME_REFUSED] = "refused",
-        [MMP_VOLUME_LOST] = "lost",
+        [MMP_VOLUME_LOST] = "lost",           [MMP_VOLUME_IN_USE] = "in_use",
 };
 
 static const char *const seq_kind_names[] = {
@@ -125,6 +125,9 @@ static const char *const event_type_names[] = {
         [MMP_VOLUME_EVENT_SLOW_IO] = "slow_io",
         [MMP_VOLUME_EVENT_CHECK_INTERVAL] = "check_interval",
         [MMP_VOLUME_EVENT_REMOVED] = "removed",
+        [MMP_VOLUME_EVENT_HANDOFF] = "handoff",
+        [MMP_VOLUME_EVENT_IN_USE] = "in_use",
+        [MMP_VOLUME_EVENT_USE_ENDED] = "use_ended",
 };
 
 enum mmp_seq_kind seq_kind_from_string(const char *s)
@@ -163,6 +166,41 @@ static int holder_from_json(json_t *obj, struct mmp_holder *ret)
         else if (r != -ENODATA)
                 return r;
         *ret = h;
+        return 0;
+}
+
+/* io.mmpd's Use.  The enumerations are kept as mmpd spelled them, so a
+ * newer mmpd's values read as they are. */
+static int use_from_json(json_t *obj, struct mmp_use *ret)
+{
+        struct mmp_use u = {};
+        json_t *j;
+        int r;
+
+        if (!json_is_object(obj))
+                return -EBADMSG;
+        if ((r = get_string(obj, "user", &u.user)) < 0 ||
+            (r = get_string(obj, "mode", &u.mode)) < 0 ||
+            (r = get_string(obj, "phase", &u.phase)) < 0 ||
+            (r = get_opt_string(obj, "mount_point", &u.mount_point)) < 0 ||
+            (r = get_opt_string(obj, "user_node", &u.user_node)) < 0 ||
+            (r = get_opt_string(obj, "user_device", &u.user_device)) < 0)
+                return r;
+        j = json_object_get(obj, "keep");
+        if (!json_is_boolean(j))
+                return -EBADMSG;
+        u.keep = json_is_true(j);
+        /* A pid is a positive int. */
+        r = get_opt_u32(obj, "pid", &u.pid);
+        if (r < 0 || (u.pid.set && (u.pid.v == 0 || u.pid.v > INT32_MAX)))
+                return -EBADMSG;
+        if ((r = get_opt_u32(obj, "user_seq", &u.user_seq)) < 0 ||
+            (r = get_opt_u64(obj, "since_usec", &u.since_usec)) < 0 ||
+            (r = get_opt_u64(obj, "last_change_usec", &u.last_change_usec)) < 0)
+                return r;
+        if (!u.since_usec.set)
+                return -EBADMSG;        /* required by io.mmpd */
+        *ret = u;
         return 0;
 }
 
@@ -222,10 +260,17 @@ static int volume_parse(struct mmp_volume *v)
                         return r;
                 v->has_holder = true;
         }
+        j = json_object_get(obj, "use");
+        if (j && !json_is_null(j)) {
+                r = use_from_json(j, &v->use);
+                if (r < 0)
+                        return r;
+                v->has_use = true;
+        }
         return 0;
 }
 
-int volume_from_json(json_t *obj, struct mmp_volume **ret)
+int volume_from_json_untexted(json_t *obj, struct mmp_volume **ret)
 {
         struct mmp_volume *v;
         int r;
@@ -240,6 +285,18 @@ int volume_from_json(json_t *obj, struct mmp_volume **ret)
                 volume_free(v);
                 return r;
         }
+        *ret = v;
+        return 0;
+}
+
+int volume_from_json(json_t *obj, struct mmp_volume **ret)
+{
+        struct mmp_volume *v;
+        int r;
+
+        r = volume_from_json_untexted(obj, &v);
+        if (r < 0)
+                return r;
         v->json = json_dumps(obj, JSON_COMPACT);
         if (!v->json) {
                 volume_free(v);
@@ -379,7 +436,15 @@ _public_ void mmp_list_free(struct mmp_volume **volumes, size_t n)
         free(volumes);
 }
 
-_public_ const char *mmp_volume_get_json(const struct mmp_volume *v) { return v->json; }
+_public_ const char *mmp_volume_get_json(const struct mmp_volume *v)
+{
+        /* The text is a cache of obj: making it late changes nothing a
+         * caller can see, hence the cast. */
+        if (!v->json)
+                ((struct mmp_volume *) v)->json = json_dumps(v->obj, JSON_COMPACT);
+        return v->json;
+}
+
 _public_ const char *mmp_volume_get_name(const struct mmp_volume *v) { return v->name; }
 _public_ const char *mmp_volume_get_device(const struct mmp_volume *v) { return v->device; }
 _public_ enum mmp_volume_state mmp_volume_get_state(const struct mmp_volume *v) { return v->state; }
@@ -413,6 +478,30 @@ _public_ const struct mmp_holder *mmp_volume_get_holder(const struct mmp_volume 
 {
         return v->has_holder ? &v->holder : NULL;
 }
+
+_public_ bool mmp_volume_in_use(const struct mmp_volume *v) { return v->has_use; }
+_public_ const char *mmp_volume_get_use_user(const struct mmp_volume *v) { return v->has_use ? v->use.user : NULL; }
+_public_ const char *mmp_volume_get_use_mode(const struct mmp_volume *v) { return v->has_use ? v->use.mode : NULL; }
+_public_ const char *mmp_volume_get_use_phase(const struct mmp_volume *v) { return v->has_use ? v->use.phase : NULL; }
+_public_ const char *mmp_volume_get_use_mount_point(const struct mmp_volume *v) { return v->has_use ? v->use.mount_point : NULL; }
+_public_ bool mmp_volume_get_use_keep(const struct mmp_volume *v) { return v->has_use && v->use.keep; }
+_public_ const char *mmp_volume_get_use_user_node(const struct mmp_volume *v) { return v->has_use ? v->use.user_node : NULL; }
+_public_ const char *mmp_volume_get_use_user_device(const struct mmp_volume *v) { return v->has_use ? v->use.user_device : NULL; }
+
+/* Without a use every field of v->use is unset, so these need no extra test. */
+#define USE_GETTER(field, type)                                                 \
+        _public_ int mmp_volume_get_use_##field(const struct mmp_volume *v, type *ret) \
+        {                                                                       \
+                if (!v->use.field.set)                                          \
+                        return -ENODATA;                                        \
+                *ret = (type) v->use.field.v;                                   \
+                return 0;                                                       \
+        }
+
+USE_GETTER(pid, pid_t)
+USE_GETTER(since_usec, uint64_t)
+USE_GETTER(last_change_usec, uint64_t)
+USE_GETTER(user_seq, uint32_t)
 
 _public_ const char *mmp_holder_get_node(const struct mmp_holder *h) { return h->node; }
 _public_ const char *mmp_holder_get_device(const struct mmp_holder *h) { return h->device; }

@@ -19,6 +19,14 @@
  *        io.mmpd.CorruptMmpBlock              -EUCLEAN      the MMP block does not decode
  *        io.mmpd.IoError                      -EIO
  *        io.mmpd.AlreadyClaimed               -EEXIST       already claimed or being claimed
+ *        io.mmpd.NotHeld                      -ENOLCK       not held, so nothing to hand over
+ *                                                           or end (LIBMMP_2)
+ *        io.mmpd.HandoffFailed                -ECANCELED    no user write in time, another node,
+ *                                                           or EndUse first: mmpd claims the
+ *                                                           volume again (LIBMMP_2)
+ *        io.mmpd.UseInProgress                -EBUSY        the local user still writes the MMP
+ *                                                           block (LIBMMP_2)
+ *        org.varlink.service.MethodNotFound   -EOPNOTSUPP   an mmpd older than the call (LIBMMP_2)
  *        org.varlink.service.PermissionDenied -EACCES       (also io.mmpd.PermissionDenied)
  *        any other error name                 -EPROTO
  *
@@ -44,19 +52,28 @@
  *    structs a caller allocates (struct mmp_check, struct mmp_block_info)
  *    start with a size field that the caller sets to sizeof(): the library
  *    never writes past it, and sets it to the number of bytes it filled.
- *    Fields may only ever be appended to them.
+ *    Fields may only ever be appended to them.  struct mmp_handoff_opts, which
+ *    the library only reads, works the same way: fields past .size are taken
+ *    as their defaults.
+ *  - Enumerations grow: a later libmmp may return a value that a program
+ *    built against an older header does not name (LIBMMP_2 added
+ *    MMP_VOLUME_IN_USE and three event types).  Treat a value you do not know
+ *    like the _UNKNOWN one, and print the *_get_*_name() string.
  *  - Strings returned by accessors belong to the object they were read from.
  *  - Times named *_usec are CLOCK_BOOTTIME microseconds on the daemon's host
  *    (meaningful on this boot only); *_wall are seconds since the epoch, for
  *    display.
  *
- * Link with pkg-config --libs libmmp.  The symbols are versioned (LIBMMP_1).
+ * Link with pkg-config --libs libmmp.  The symbols are versioned: LIBMMP_1,
+ * and LIBMMP_2 for what is marked so below (the use of a volume by a local
+ * user: mmp_handoff(), mmp_end_use(), mmp_volume_*use*()).
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -161,6 +178,8 @@ enum mmp_volume_state {
         MMP_VOLUME_RELEASED,
         MMP_VOLUME_REFUSED,     /* the claim found it in use */
         MMP_VOLUME_LOST,        /* was held; a heartbeat could not be proven */
+        MMP_VOLUME_IN_USE,      /* handed to a local user that writes the MMP block
+                                 * itself; mmpd watches it (LIBMMP_2) */
         MMP_VOLUME_STATE_UNKNOWN = 99,  /* a state newer than this library */
 };
 
@@ -181,7 +200,8 @@ struct mmp_volume *mmp_volume_ref(struct mmp_volume *v);
 struct mmp_volume *mmp_volume_unref(struct mmp_volume *v);
 
 /* The volume as mmpd sent it, as compact JSON text (an io.mmpd Volume):
- * for --json output and for fields newer than this library. */
+ * for --json output and for fields newer than this library.  Made on first
+ * use for the volume an mmp_handoff_go_cb gets: NULL then if out of memory. */
 const char *mmp_volume_get_json(const struct mmp_volume *v);
 
 const char *mmp_volume_get_name(const struct mmp_volume *v);     /* never NULL */
@@ -218,6 +238,35 @@ int mmp_volume_get_peer_write_at_usec(const struct mmp_volume *v, uint64_t *ret)
 int mmp_volume_get_peer_use_at_usec(const struct mmp_volume *v, uint64_t *ret);
 
 /*
+ * The volume's local user (LIBMMP_2): the kernel's ext4 mount ("kernel") or
+ * an e2fsprogs tool ("tool") that mmpd handed the volume to with
+ * mmp_handoff() and now watches.  Present from the handoff until the use has
+ * ended, whatever the volume's state; absent fields read as NULL/-ENODATA.
+ */
+/* True while mmpd reports a use: being handed over, in use, or ending. */
+bool mmp_volume_in_use(const struct mmp_volume *v);
+/* "kernel" or "tool" (as mmpd spelled it), or NULL without a use. */
+const char *mmp_volume_get_use_user(const struct mmp_volume *v);
+/* "fast" (mmpd wrote CLEAN) or "wait" (mmpd stopped writing), or NULL. */
+const char *mmp_volume_get_use_mode(const struct mmp_volume *v);
+/* "handing_off" (waiting for the user's first write), "in_use", "ending",
+ * or NULL without a use. */
+const char *mmp_volume_get_use_phase(const struct mmp_volume *v);
+/* The process that runs the tool; 0, or -ENODATA. */
+int mmp_volume_get_use_pid(const struct mmp_volume *v, pid_t *ret);
+/* Where the kernel mounted it, or NULL. */
+const char *mmp_volume_get_use_mount_point(const struct mmp_volume *v);
+/* Whether mmpd claims the volume again when the use ends (false without a use). */
+bool mmp_volume_get_use_keep(const struct mmp_volume *v);
+/* When the use began, and when its phase last changed (CLOCK_BOOTTIME). */
+int mmp_volume_get_use_since_usec(const struct mmp_volume *v, uint64_t *ret);
+int mmp_volume_get_use_last_change_usec(const struct mmp_volume *v, uint64_t *ret);
+/* What the user last wrote in the MMP block: sequence, node, device. */
+int mmp_volume_get_use_user_seq(const struct mmp_volume *v, uint32_t *ret);
+const char *mmp_volume_get_use_user_node(const struct mmp_volume *v);   /* or NULL */
+const char *mmp_volume_get_use_user_device(const struct mmp_volume *v); /* or NULL */
+
+/*
  * What the volume's MMP block said last time mmpd read it (for a refused or
  * lost volume: the other node), or NULL.  Owned by @v.
  */
@@ -252,6 +301,9 @@ enum mmp_volume_event_type {
         MMP_VOLUME_EVENT_SLOW_IO,        /* an MMP I/O took long: see io_usec */
         MMP_VOLUME_EVENT_CHECK_INTERVAL, /* the check_interval mmpd writes changed */
         MMP_VOLUME_EVENT_REMOVED,        /* mmpd forgot the volume */
+        MMP_VOLUME_EVENT_HANDOFF,        /* mmpd handed the volume to a local user (LIBMMP_2) */
+        MMP_VOLUME_EVENT_IN_USE,         /* the user's first write landed: mmpd watches it */
+        MMP_VOLUME_EVENT_USE_ENDED,      /* the user is done; mmpd releases or claims again */
         MMP_VOLUME_EVENT_UNKNOWN = 99,   /* a type newer than this library */
 };
 
@@ -363,6 +415,96 @@ struct mmp_block_info {
 
 /* Read @device's MMP block.  -EMEDIUMTYPE, -EUCLEAN, -EIO as for claims. */
 int mmp_inspect(struct mmp_client *client, const char *device, struct mmp_block_info *ret);
+
+/* ---------------------------------------------------------------------------
+ * Handing a held volume to a local user (LIBMMP_2)
+ *
+ * The kernel's ext4 mount and e2fsprogs' tools run MMP themselves: while they
+ * use a volume mmpd must not write its MMP block, but it goes on watching it.
+ * mmp_handoff() moves a held volume to such a user; mmp_end_use() gives it
+ * back when the user is done.  Root or mmpd's admin group only.
+ */
+
+enum mmp_use_user {
+        MMP_USE_KERNEL = 1,     /* an ext4 mount: give mount_point */
+        MMP_USE_TOOL = 2,       /* a program on libext2fs: give pid */
+};
+
+enum mmp_handoff_mode {
+        MMP_HANDOFF_MODE_DEFAULT = 0,   /* the volume's configured mode */
+        MMP_HANDOFF_MODE_FAST,          /* mmpd writes CLEAN: the user starts at once */
+        MMP_HANDOFF_MODE_WAIT,          /* mmpd stops writing: the user waits W itself */
+};
+
+/*
+ * Caller-allocated and only read: set .size = sizeof(struct mmp_handoff_opts)
+ * (MMP_HANDOFF_OPTS_INIT does); fields past .size take their defaults.
+ */
+struct mmp_handoff_opts {
+        size_t size;                    /* sizeof(struct mmp_handoff_opts) */
+        enum mmp_use_user user;         /* required */
+        pid_t pid;                      /* MMP_USE_TOOL: the process that will run the
+                                         * tool (mmpd ends the use when it exits) */
+        const char *mount_point;        /* MMP_USE_KERNEL: where it is mounted, or NULL */
+        bool keep;                      /* when the use ends, claim the volume again
+                                         * instead of releasing it */
+        enum mmp_handoff_mode mode;
+};
+#define MMP_HANDOFF_OPTS_INIT { .size = sizeof(struct mmp_handoff_opts) }
+
+/*
+ * Called once, the moment the user may start: mmpd has written CLEAN (mode
+ * fast) or stopped writing (mode wait).  Start the user here and return 0,
+ * e.g. mount(2) or release a forked child that waits to exec the tool; every
+ * moment spent before that is a moment the volume has no writer.  @volume
+ * (borrowed: mmp_volume_ref() it to keep it) is the volume as mmpd handed it
+ * over.  Return a negative errno when the user could not be started: the
+ * call is abandoned (see mmp_handoff()).  Calling libmmp on the same @client
+ * from here fails with -EBUSY.
+ */
+typedef int (*mmp_handoff_go_cb)(struct mmp_client *client, struct mmp_volume *volume,
+                                 void *userdata);
+
+/*
+ * Hand the held volume @device to the user that @opts describe.  Prepare
+ * the user first (a mount context, a child waiting to exec), so that @go
+ * only has to start it.  The call blocks until mmpd says go (then @go runs,
+ * synchronously) and then until the user's first write is on disk and mmpd
+ * watches it: 0, and *ret (if not NULL) is the volume, in state
+ * MMP_VOLUME_IN_USE.
+ *
+ * When @go returns a negative errno, mmp_handoff() returns it at once (the
+ * last error says so) and drops the connection; the client connects again
+ * on its next call.  The volume is then still handed over, with no user:
+ * call mmp_end_use(client, device, 1, ...) so mmpd claims it back.
+ *
+ * Other failures: -ENOLCK (not held, e.g. still claiming), -ECANCELED
+ * (HandoffFailed: no user write before mmpd's handoff timeout, another
+ * node's write, or mmp_end_use() first; mmpd claims the volume again), the
+ * errors of mmp_claim(), -EOPNOTSUPP from an mmpd without handoffs, -EINVAL
+ * for a missing @go, a bad @opts->user, a tool without @opts->pid or
+ * @opts->size smaller than LIBMMP_2's struct.  mmp_client_set_timeout()
+ * bounds the wait for each of the two replies, not the time spent in @go.
+ */
+int mmp_handoff(struct mmp_client *client, const char *device,
+                const struct mmp_handoff_opts *opts, mmp_handoff_go_cb go, void *userdata,
+                struct mmp_volume **ret);
+
+/*
+ * The local user of @device is done (umount(2) returned, the tool exited),
+ * or it never started (a mount error after @go): mmpd reads the MMP block
+ * and releases the volume, or claims it again.  @keep: 1 claim it again, 0
+ * release it, -1 as given to mmp_handoff().  After a failed handoff mmpd
+ * always claims it again.  Returns once released, or once the new claim has
+ * started: *ret (if not NULL) is the volume then, MMP_VOLUME_RELEASED or
+ * MMP_VOLUME_CLAIMING (follow it with mmp_check() or mmp_watch()).
+ * -EBUSY (UseInProgress) while the user still writes its MMP block
+ * (mmp_error_get_holder_node() and _seq() say what is on disk), -ENOLCK
+ * when mmpd does not hold or hand over the volume, -ENOENT when it does not
+ * know it, -EINVAL for a @keep other than -1, 0, 1.
+ */
+int mmp_end_use(struct mmp_client *client, const char *device, int keep,
+                struct mmp_volume **ret);
 
 #ifdef __cplusplus
 }

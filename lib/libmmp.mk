@@ -19,8 +19,9 @@ lib_LTLIBRARIES += lib/libmmp.la
 include_HEADERS = lib/libmmp.h
 lib_libmmp_la_SOURCES =
 lib_libmmp_la_LIBADD = lib/libmmp-static.la
-# 0:0:0 is LIBMMP_1; change it by libtool's rules when the ABI changes.
-lib_libmmp_la_LDFLAGS = $(AM_LDFLAGS) -version-info 0:0:0 \
+# 0:0:0 was LIBMMP_1; 1:0:1 is LIBMMP_2 (interfaces added, none removed:
+# still libmmp.so.0).  Change it by libtool's rules when the ABI changes.
+lib_libmmp_la_LDFLAGS = $(AM_LDFLAGS) -version-info 1:0:1 \
 	-Wl,--version-script=$(top_srcdir)/lib/libmmp.sym
 EXTRA_lib_libmmp_la_DEPENDENCIES = lib/libmmp.sym
 

@@ -85,6 +85,13 @@ static bool get_true(const char *msg, const char *key)
         return p && strncmp(p, "true", 4) == 0;
 }
 
+static long long get_int(const char *msg, const char *key)
+{
+        const char *p = find_value(msg, key);
+
+        return p ? strtoll(p, NULL, 10) : 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Canned volumes
  */
@@ -100,6 +107,14 @@ struct cvol {
         int fence_in;                   /* held: fence deadline from now, seconds */
 };
 
+/* A volume's Use. */
+struct cuse {
+        const char *user, *phase;
+        const char *mount;              /* NULL: none */
+        long long pid;                  /* 0: none */
+        bool keep;
+};
+
 static long long boottime_usec(void)
 {
         struct timespec ts;
@@ -108,13 +123,14 @@ static long long boottime_usec(void)
         return (long long) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The volume as io.mmpd's Volume type; malloc'ed. */
-static char *vol_json(const struct cvol *v)
+/* The volume as io.mmpd's Volume type, with @u (if not NULL); malloc'ed. */
+static char *vol_json_use(const struct cvol *v, const struct cuse *u)
 {
         long long now = boottime_usec();
         long long wall = (long long) time(NULL);
         bool held = strcmp(v->state, "held") == 0;
         char seq[32] = "null", holder[512] = "null", times[512] = "", error[256] = "null";
+        char use[1024] = "", mount[300] = "", pid[32] = "";
         char *out;
 
         if (v->seq >= 0)
@@ -133,14 +149,31 @@ static char *vol_json(const struct cvol *v)
                          now + 19500000LL, now + 40500000LL);
         if (v->error)
                 snprintf(error, sizeof(error), "\"%s\"", v->error);
+        if (u && u->mount)
+                snprintf(mount, sizeof(mount), "\"mount_point\":\"%s\",", u->mount);
+        if (u && u->pid)
+                snprintf(pid, sizeof(pid), "\"pid\":%lld,", u->pid);
+        if (u)
+                snprintf(use, sizeof(use),
+                         "\"use\":{\"user\":\"%s\",\"mode\":\"fast\",\"phase\":\"%s\",%s%s"
+                         "\"keep\":%s,\"since_usec\":%lld,\"last_change_usec\":%lld,"
+                         "\"user_seq\":%s,\"user_node\":\"a\",\"user_device\":\"loop3\"},",
+                         u->user, u->phase, mount, pid, u->keep ? "true" : "false",
+                         now - 60000000LL, now - 59000000LL,
+                         strcmp(u->phase, "handing_off") == 0 ? "null" : "77");
         if (asprintf(&out,
                      "{\"name\":\"%s\",\"device\":\"%s\",\"state\":\"%s\",\"phase\":\"%s\","
                      "\"static\":%s,\"seq\":%s,\"update_interval\":5,\"check_interval\":10,"
-                     "\"wait_seconds\":21,%s\"failures\":0,\"holder\":%s,\"error\":%s}",
+                     "\"wait_seconds\":21,%s\"failures\":0,\"holder\":%s,%s\"error\":%s}",
                      v->name, v->device, v->state, v->phase, v->is_static ? "true" : "false",
-                     seq, times, holder, error) < 0)
+                     seq, times, holder, use, error) < 0)
                 abort();
         return out;
+}
+
+static char *vol_json(const struct cvol *v)
+{
+        return vol_json_use(v, NULL);
 }
 
 static const struct cvol vol_data = {
@@ -150,6 +183,10 @@ static const struct cvol vol_logs = {
         "logs", "/dev/loop0", "refused", "none", false, -1, "b", "sdc", 1234,
         "in use by node b", 0,
 };
+static const struct cvol vol_srv = {
+        "srv", "/dev/loop3", "in_use", "watching", false, 77, "a", "loop3", 77, NULL, 0,
+};
+static const struct cuse use_srv = { "kernel", "in_use", "/srv", 0, false };
 
 /* ---------------------------------------------------------------------------
  * Replies
@@ -339,6 +376,12 @@ static int do_check(int fd, const char *dev)
         }
         if (strcmp(dev, "/dev/loop0") == 0)
                 v = vol_logs;
+        else if (strcmp(dev, "/dev/loop3") == 0) {
+                j = vol_json_use(&vol_srv, &use_srv);
+                r = replyf(fd, "{\"parameters\":{\"may_use\":false,\"volume\":%s}}", j);
+                free(j);
+                return r;
+        }
         else if (strcmp(dev, "/dev/claiming") == 0)
                 v = (struct cvol) { "new", dev, "claiming", "waiting-claim", false, 99, NULL, NULL, 0, NULL, 0 };
         else if (strcmp(dev, "/dev/expired") == 0)
@@ -386,6 +429,82 @@ static int do_watch(int fd, const struct fake_options *opt)
         return 0;
 }
 
+/* Handoff: go (continues), then the volume in use; a user write is taken
+ * for granted.  See fake-server.h for the other devices. */
+static int do_handoff(int fd, const char *msg, const char *dev)
+{
+        char user[16], mount[256], p[512];
+        struct cvol v = vol_data;
+        struct cuse u;
+        char *j;
+        int r;
+
+        if (strcmp(dev, "/dev/claiming") == 0) {
+                snprintf(p, sizeof(p), "{\"device\":\"%s\",\"state\":\"claiming\"}", dev);
+                return reply_error(fd, "io.mmpd.NotHeld", p);
+        }
+        if (strcmp(dev, "/dev/oldmmpd") == 0)
+                return reply_error(fd, "org.varlink.service.MethodNotFound",
+                                   "{\"method\":\"io.mmpd.Handoff\"}");
+        if (strcmp(dev, "/dev/loop1") != 0 && strcmp(dev, "/dev/loop2") != 0 &&
+            strcmp(dev, "/dev/handoff-failed") != 0 && strcmp(dev, "/dev/handoff-nogo") != 0)
+                return reply_error(fd, "io.mmpd.NoSuchVolume", "{\"device\":\"?\"}");
+        get_string(msg, "user", user, sizeof(user));
+        get_string(msg, "mount_point", mount, sizeof(mount));
+        v.device = dev;
+        v.state = "in_use";
+        v.phase = "handing-off";
+        u = (struct cuse) { user, "handing_off", mount[0] ? mount : NULL, get_int(msg, "pid"),
+                            get_true(msg, "keep") };
+        j = vol_json_use(&v, &u);
+        if (strcmp(dev, "/dev/handoff-nogo") == 0) {
+                r = replyf(fd, "{\"parameters\":{\"volume\":%s,\"go\":false}}", j);
+                free(j);
+                return r;
+        }
+        r = replyf(fd, "{\"parameters\":{\"volume\":%s,\"go\":true},\"continues\":true}", j);
+        free(j);
+        if (r < 0)
+                return r;
+        if (strcmp(dev, "/dev/handoff-failed") == 0) {
+                snprintf(p, sizeof(p), "{\"device\":\"%s\",\"reason\":\"no write from the "
+                         "user within 30 s\"}", dev);
+                return reply_error(fd, "io.mmpd.HandoffFailed", p);
+        }
+        v.phase = "watching";
+        u.phase = "in_use";
+        j = vol_json_use(&v, &u);
+        r = replyf(fd, "{\"parameters\":{\"volume\":%s,\"go\":false}}", j);
+        free(j);
+        return r;
+}
+
+/* EndUse: released, or claiming again with keep. */
+static int do_end_use(int fd, const char *msg, const char *dev)
+{
+        struct cvol v = vol_data;
+        char p[512];
+
+        if (strcmp(dev, "/dev/busy") == 0)
+                return reply_error(fd, "io.mmpd.UseInProgress", "{\"device\":\"/dev/busy\","
+                                   "\"user\":\"kernel\",\"node\":\"a\",\"seq\":77}");
+        if (strcmp(dev, "/dev/claiming") == 0) {
+                snprintf(p, sizeof(p), "{\"device\":\"%s\",\"state\":\"claiming\"}", dev);
+                return reply_error(fd, "io.mmpd.NotHeld", p);
+        }
+        if (strcmp(dev, "/dev/loop1") != 0 && strcmp(dev, "/dev/loop2") != 0)
+                return reply_error(fd, "io.mmpd.NoSuchVolume", "{\"device\":\"?\"}");
+        v.device = dev;
+        if (get_true(msg, "keep")) {
+                v.state = "claiming";
+                v.phase = "reading";
+        } else {
+                v.state = "released";
+                v.phase = "none";
+        }
+        return reply_volume(fd, &v, NULL, false);
+}
+
 static int do_inspect(int fd, const char *dev)
 {
         if (strcmp(dev, "/dev/loop1") != 0)
@@ -413,11 +532,12 @@ static int dispatch(int fd, const char *msg, const struct fake_options *opt)
         if (strcmp(method, "test.Quit") == 0)
                 return 1;
         if (strcmp(method, "io.mmpd.List") == 0) {
-                char *a = vol_json(&vol_data), *b = vol_json(&vol_logs);
+                char *a = vol_json(&vol_data), *b = vol_json(&vol_logs), *c = vol_json_use(&vol_srv, &use_srv);
 
-                r = replyf(fd, "{\"parameters\":{\"volumes\":[%s,%s]}}", a, b);
+                r = replyf(fd, "{\"parameters\":{\"volumes\":[%s,%s,%s]}}", a, b, c);
                 free(a);
                 free(b);
+                free(c);
                 return r < 0 ? -1 : 0;
         }
         if (strcmp(method, "io.mmpd.Watch") == 0) {
@@ -444,6 +564,10 @@ static int dispatch(int fd, const char *msg, const struct fake_options *opt)
                 }
         } else if (strcmp(method, "io.mmpd.Check") == 0)
                 r = do_check(fd, dev);
+        else if (strcmp(method, "io.mmpd.Handoff") == 0)
+                r = do_handoff(fd, msg, dev);
+        else if (strcmp(method, "io.mmpd.EndUse") == 0)
+                r = do_end_use(fd, msg, dev);
         else if (strcmp(method, "io.mmpd.Inspect") == 0)
                 r = do_inspect(fd, dev);
         else {

@@ -17,6 +17,13 @@
  *   /dev/slow     no reply at all      /dev/hangup   close the connection
  *   /dev/huge     a reply longer than 16 MiB      /dev/garbage  not JSON
  *   /dev/notobj   a JSON array         /dev/badvol   a volume without a name
+ *   /dev/loop3   in use: mounted by the kernel on /srv (List, Check)
+ *   Handoff: /dev/loop1 and /dev/loop2 say go, then in use (the use echoes
+ *     the request's user, pid, mount_point, keep); /dev/handoff-failed says
+ *     go, then HandoffFailed; /dev/handoff-nogo ends without go;
+ *     /dev/claiming: NotHeld; /dev/oldmmpd: MethodNotFound
+ *   EndUse: /dev/loop1 and /dev/loop2 released, or claiming with keep;
+ *     /dev/busy: UseInProgress; /dev/claiming: NotHeld
  * Watch streams six events (the last of an unknown type), then ends as
  * told by fake_options.watch_end.  "test.Quit" ends fake_serve() with 1.
  */

@@ -34,7 +34,8 @@ expect() {
 run status
 expect "status: table" 0 "VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER   CHECK
 data    /dev/loop1  held     42   1.5s ago   a/loop1  10s
-logs    /dev/loop0  refused  -    -          b/sdc    10s" ""
+logs    /dev/loop0  refused  -    -          b/sdc    10s
+srv     /dev/loop3  in_use   77   -          a/loop3  10s" ""
 
 run status /dev/loop0
 expect "status DEVICE: one row" 0 "VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER  CHECK
@@ -53,11 +54,11 @@ is "$rc|$(echo "$err" | head -n 1)" "2|Usage: mmpctl status [--json] [--socket P
 if command -v jq >/dev/null 2>&1; then
         run status --json
         is "$rc|$(echo "$out" | jq -c '[.volumes[] | [.name, .device, .state, .seq, .holder.node]]')" \
-                '0|[["data","/dev/loop1","held",42,"a"],["logs","/dev/loop0","refused",null,"b"]]' \
+                '0|[["data","/dev/loop1","held",42,"a"],["logs","/dev/loop0","refused",null,"b"],["srv","/dev/loop3","in_use",77,"a"]]' \
                 "status --json: the List reply's parameters"
         is "$(echo "$out" | wc -l)" "1" "status --json: one line"
         "$MMPCTL" --json --socket "$S" status >"$tmp/out2"
-        is "$(jq -c '.volumes | length' "$tmp/out2")" "2" "global --json works for status"
+        is "$(jq -c '.volumes | length' "$tmp/out2")" "3" "global --json works for status"
         run status --json /dev/loop1
         is "$rc|$(echo "$out" | jq -c '[.name, .fence_at_usec > 0, .holder.device]')" \
                 '0|["data",true,"loop1"]' "status --json DEVICE: that Volume object"

@@ -5,6 +5,7 @@
  * <libmmp.h>, links only libmmp, and prints TAP.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,8 +182,8 @@ static void test_list(struct mmp_client *c)
         is_int(mmp_list(c, &vols, &n), 0, "List");
         is_str(last_request(), "{\"method\":\"io.mmpd.List\",\"parameters\":{}}", "List request on the wire");
         ok(mmp_client_last_error(c) == NULL, "no last error after a success");
-        is_int((long long) n, 2, "two volumes");
-        if (n != 2)
+        is_int((long long) n, 3, "three volumes");
+        if (n != 3)
                 return;
         is_str(mmp_volume_get_name(vols[0]), "data", "name");
         is_str(mmp_volume_get_device(vols[0]), "/dev/loop1", "device");
@@ -221,6 +222,31 @@ static void test_list(struct mmp_client *c)
                 is_int(mmp_holder_get_check_interval(h), 10, "holder check_interval");
                 ok(mmp_holder_get_time_wall(h) > 1700000000, "holder time_wall");
         }
+
+        /* LIBMMP_2: a volume in use, and none. */
+        ok(!mmp_volume_in_use(vols[0]), "a held volume has no use");
+        ok(!mmp_volume_get_use_user(vols[0]) && !mmp_volume_get_use_phase(vols[0]) &&
+           !mmp_volume_get_use_mode(vols[0]) && !mmp_volume_get_use_mount_point(vols[0]) &&
+           !mmp_volume_get_use_user_node(vols[0]) && !mmp_volume_get_use_user_device(vols[0]) &&
+           !mmp_volume_get_use_keep(vols[0]), "  and its use strings are NULL");
+        pid_t pid;
+        ok(mmp_volume_get_use_pid(vols[0], &pid) == -ENODATA &&
+           mmp_volume_get_use_since_usec(vols[0], &u64) == -ENODATA &&
+           mmp_volume_get_use_user_seq(vols[0], &u32) == -ENODATA, "  and its use numbers -ENODATA");
+        is_int(mmp_volume_get_state(vols[2]), MMP_VOLUME_IN_USE, "state in_use");
+        is_str(mmp_volume_get_state_name(vols[2]), "in_use", "  its name");
+        ok(mmp_volume_in_use(vols[2]), "mmp_volume_in_use");
+        is_str(mmp_volume_get_use_user(vols[2]), "kernel", "use user");
+        is_str(mmp_volume_get_use_mode(vols[2]), "fast", "use mode");
+        is_str(mmp_volume_get_use_phase(vols[2]), "in_use", "use phase");
+        is_str(mmp_volume_get_use_mount_point(vols[2]), "/srv", "use mount_point");
+        is_int(mmp_volume_get_use_pid(vols[2], &pid), -ENODATA, "a kernel use has no pid");
+        ok(!mmp_volume_get_use_keep(vols[2]), "use keep false");
+        ok(mmp_volume_get_use_since_usec(vols[2], &u64) == 0 && u64 > 0, "use since_usec");
+        ok(mmp_volume_get_use_last_change_usec(vols[2], &u64) == 0 && u64 > 0, "use last_change_usec");
+        ok(mmp_volume_get_use_user_seq(vols[2], &u32) == 0 && u32 == 77, "use user_seq");
+        is_str(mmp_volume_get_use_user_node(vols[2]), "a", "use user_node");
+        is_str(mmp_volume_get_use_user_device(vols[2]), "loop3", "use user_device");
 
         /* A reference outlives the list. */
         struct mmp_volume *keep = mmp_volume_ref(vols[1]);
@@ -504,6 +530,187 @@ static void test_watch(struct mmp_client *c)
         is_int(mmp_watch(c, NULL, NULL), -EINVAL, "Watch without a callback: -EINVAL");
 }
 
+struct go_state {
+        unsigned n;
+        int ret;                       /* what the callback returns */
+        struct mmp_volume **final;     /* mmp_handoff's ret: still NULL during go */
+        bool final_unset;
+        int reentry;
+        char phase[32], user[16], mount[64], json_has_phase;
+        long long pid;
+        struct mmp_volume *kept;
+};
+
+static int on_go(struct mmp_client *c, struct mmp_volume *v, void *userdata)
+{
+        struct go_state *g = userdata;
+        const char *json = mmp_volume_get_json(v);
+        struct mmp_check chk = MMP_CHECK_INIT;
+        pid_t pid;
+
+        g->n++;
+        g->final_unset = !g->final || !*g->final;
+        snprintf(g->phase, sizeof(g->phase), "%s", mmp_volume_get_use_phase(v) ?: "(null)");
+        snprintf(g->user, sizeof(g->user), "%s", mmp_volume_get_use_user(v) ?: "(null)");
+        snprintf(g->mount, sizeof(g->mount), "%s", mmp_volume_get_use_mount_point(v) ?: "(null)");
+        g->pid = mmp_volume_get_use_pid(v, &pid) == 0 ? pid : -1;
+        g->json_has_phase = json && strstr(json, "\"phase\":\"handing_off\"") != NULL;
+        g->reentry = mmp_check(c, "/dev/loop1", &chk);
+        if (!g->kept)
+                g->kept = mmp_volume_ref(v);
+        return g->ret;
+}
+
+static void test_handoff(struct mmp_client *c)
+{
+        struct mmp_handoff_opts kernel = MMP_HANDOFF_OPTS_INIT, tool = MMP_HANDOFF_OPTS_INIT;
+        struct mmp_volume *v = NULL;
+        struct go_state g = { .final = &v };
+        const struct mmp_error *e;
+        struct mmp_volume **vols;
+        size_t n;
+        pid_t pid;
+        int r;
+
+        kernel.user = MMP_USE_KERNEL;
+        kernel.mount_point = "/mnt/x";
+        kernel.keep = true;
+        kernel.mode = MMP_HANDOFF_MODE_FAST;
+        r = mmp_handoff(c, "/dev/loop1", &kernel, on_go, &g, &v);
+        is_int(r, 0, "Handoff to the kernel");
+        has_str(last_request(), "{\"method\":\"io.mmpd.Handoff\",\"parameters\":{\"device\":\"/dev/loop1\","
+                "\"user\":\"kernel\",\"mount_point\":\"/mnt/x\",\"keep\":true,\"mode\":\"fast\"},"
+                "\"more\":true}", "Handoff request on the wire");
+        is_int(g.n, 1, "go called once");
+        ok(g.final_unset, "go called before the call returned");
+        is_str(g.phase, "handing_off", "go sees the volume being handed over");
+        is_str(g.user, "kernel", "  to the kernel");
+        is_str(g.mount, "/mnt/x", "  at the mount point");
+        ok(g.json_has_phase, "  and its JSON text, made on demand");
+        is_int(g.reentry, -EBUSY, "calling the client from go: -EBUSY");
+        ok(v && mmp_volume_get_state(v) == MMP_VOLUME_IN_USE, "the final volume is in use");
+        is_str(v ? mmp_volume_get_use_phase(v) : NULL, "in_use", "  its use phase in_use");
+        ok(v && mmp_volume_get_use_keep(v), "  keep echoed");
+        ok(g.kept && strstr(mmp_volume_get_json(g.kept) ?: "", "handing_off"),
+           "a ref'd go volume outlives the call");
+        ok(mmp_client_last_error(c) == NULL, "no last error");
+        mmp_volume_unref(g.kept);
+        v = mmp_volume_unref(v);
+
+        tool.user = MMP_USE_TOOL;
+        tool.pid = 4242;
+        memset(&g, 0, sizeof(g));
+        g.final = &v;
+        r = mmp_handoff(c, "/dev/loop1", &tool, on_go, &g, &v);
+        is_int(r, 0, "Handoff to a tool");
+        has_str(last_request(), "\"parameters\":{\"device\":\"/dev/loop1\",\"user\":\"tool\",\"pid\":4242},",
+                "  pid on the wire, no keep, mode or mount_point");
+        is_int(g.pid, 4242, "  go sees the pid");
+        ok(v && mmp_volume_get_use_pid(v, &pid) == 0 && pid == 4242, "  and the final volume");
+        mmp_volume_unref(g.kept);
+        v = mmp_volume_unref(v);
+
+        /* The user did not start: the call is abandoned, the client lives on. */
+        memset(&g, 0, sizeof(g));
+        g.ret = -EIO;
+        r = mmp_handoff(c, "/dev/loop1", &kernel, on_go, &g, &v);
+        is_int(r, -EIO, "go failing: its error returned");
+        is_int(g.n, 1, "  after one go");
+        ok(v == NULL, "  *ret untouched");
+        e = mmp_client_last_error(c);
+        ok(e && mmp_error_get_errno(e) == -EIO && !mmp_error_get_name(e), "  last error: -EIO, no name");
+        is_str(err_msg(c), "the user of /dev/loop1 did not start: Input/output error", "  its message");
+        mmp_volume_unref(g.kept);
+        is_int(mmp_list(c, &vols, &n), 0, "  the next call works on a fresh connection");
+        mmp_list_free(vols, n);
+        r = mmp_end_use(c, "/dev/loop1", 1, &v);
+        is_int(r, 0, "  EndUse with keep after it");
+        ok(v && mmp_volume_get_state(v) == MMP_VOLUME_CLAIMING, "  mmpd claims it again");
+        v = mmp_volume_unref(v);
+
+        /* mmpd gives up after go. */
+        memset(&g, 0, sizeof(g));
+        r = mmp_handoff(c, "/dev/handoff-failed", &kernel, on_go, &g, &v);
+        is_int(r, -ECANCELED, "HandoffFailed -> -ECANCELED");
+        is_int(g.n, 1, "  after go");
+        is_str(err_name(c), "io.mmpd.HandoffFailed", "  its name");
+        is_str(err_msg(c), "handing /dev/handoff-failed over failed: no write from the user within 30 s "
+               "(mmpd claims it again)", "  its message");
+        e = mmp_client_last_error(c);
+        is_str(e ? mmp_error_get_device(e) : NULL, "/dev/handoff-failed", "  its device");
+        mmp_volume_unref(g.kept);
+
+        memset(&g, 0, sizeof(g));
+        is_int(mmp_handoff(c, "/dev/claiming", &kernel, on_go, &g, NULL), -ENOLCK, "NotHeld -> -ENOLCK");
+        is_str(err_msg(c), "mmpd does not hold /dev/claiming (state claiming)", "  its message");
+        is_int(g.n, 0, "  no go");
+        is_int(mmp_handoff(c, "/dev/denied", &kernel, on_go, &g, NULL), -EACCES, "denied: -EACCES");
+        is_int(mmp_handoff(c, "/dev/oldmmpd", &kernel, on_go, &g, NULL), -EOPNOTSUPP,
+               "MethodNotFound -> -EOPNOTSUPP");
+        is_str(err_msg(c), "mmpd does not know io.mmpd.Handoff (an mmpd older than this libmmp?)",
+               "  its message");
+        is_int(mmp_handoff(c, "/dev/handoff-nogo", &kernel, on_go, &g, NULL), -EBADMSG,
+               "a last reply without go: -EBADMSG");
+        is_int(g.n, 0, "  no go");
+        is_int(mmp_list(c, &vols, &n), 0, "  the client still works");
+        mmp_list_free(vols, n);
+
+        struct mmp_handoff_opts bad = kernel;
+        is_int(mmp_handoff(c, "/dev/loop1", NULL, on_go, &g, NULL), -EINVAL, "no opts: -EINVAL");
+        is_int(mmp_handoff(c, "/dev/loop1", &kernel, NULL, NULL, NULL), -EINVAL, "no go: -EINVAL");
+        bad.size = offsetof(struct mmp_handoff_opts, mode);
+        is_int(mmp_handoff(c, "/dev/loop1", &bad, on_go, &g, NULL), -EINVAL, "opts too small: -EINVAL");
+        bad = kernel;
+        bad.user = 0;
+        is_int(mmp_handoff(c, "/dev/loop1", &bad, on_go, &g, NULL), -EINVAL, "no user: -EINVAL");
+        bad = tool;
+        bad.pid = 0;
+        is_int(mmp_handoff(c, "/dev/loop1", &bad, on_go, &g, NULL), -EINVAL, "a tool without pid: -EINVAL");
+        is_int(g.n, 0, "  go never called");
+
+        /* A caller built against a newer header passes a bigger struct. */
+        struct {
+                struct mmp_handoff_opts o;
+                char newer_fields[32];
+        } big;
+        memset(&big, 0, sizeof(big));
+        big.o = kernel;
+        big.o.size = sizeof(big);
+        memset(&g, 0, sizeof(g));
+        is_int(mmp_handoff(c, "/dev/loop1", &big.o, on_go, &g, NULL), 0, "bigger opts accepted");
+        mmp_volume_unref(g.kept);
+}
+
+static void test_end_use(struct mmp_client *c)
+{
+        struct mmp_volume *v = NULL;
+        uint32_t seq;
+        int r;
+
+        r = mmp_end_use(c, "/dev/loop1", -1, &v);
+        is_int(r, 0, "EndUse");
+        is_str(last_request(), "{\"method\":\"io.mmpd.EndUse\",\"parameters\":{\"device\":\"/dev/loop1\"}}",
+               "  keep -1 is left to mmpd");
+        ok(v && mmp_volume_get_state(v) == MMP_VOLUME_RELEASED, "  released");
+        v = mmp_volume_unref(v);
+        is_int(mmp_end_use(c, "/dev/loop1", 0, NULL), 0, "EndUse keep 0");
+        has_str(last_request(), "\"keep\":false", "  keep false on the wire");
+        is_int(mmp_end_use(c, "/dev/loop1", 1, &v), 0, "EndUse keep 1");
+        has_str(last_request(), "\"keep\":true", "  keep true on the wire");
+        ok(v && mmp_volume_get_state(v) == MMP_VOLUME_CLAIMING, "  claiming again");
+        v = mmp_volume_unref(v);
+
+        is_int(mmp_end_use(c, "/dev/busy", -1, &v), -EBUSY, "UseInProgress -> -EBUSY");
+        is_str(err_name(c), "io.mmpd.UseInProgress", "  its name");
+        is_str(err_msg(c), "/dev/busy is still in use by the kernel (node 'a' wrote seq 77)", "  its message");
+        ok(mmp_error_get_holder_seq(mmp_client_last_error(c), &seq) == 0 && seq == 77, "  the seq on disk");
+        ok(v == NULL, "  *ret untouched");
+        is_int(mmp_end_use(c, "/dev/claiming", -1, NULL), -ENOLCK, "EndUse not held: -ENOLCK");
+        is_int(mmp_end_use(c, "/dev/none", -1, NULL), -ENOENT, "EndUse unknown: -ENOENT");
+        is_int(mmp_end_use(c, "/dev/loop1", 2, NULL), -EINVAL, "keep 2: -EINVAL");
+        is_int(mmp_end_use(c, NULL, 0, NULL), -EINVAL, "no device: -EINVAL");
+}
+
 static double now_s(void)
 {
         struct timespec ts;
@@ -566,6 +773,8 @@ int main(void)
         test_errno_map(c);
         test_release_check_inspect(c);
         test_watch(c);
+        test_handoff(c);
+        test_end_use(c);
         test_bad_peers(c);
         mmp_client_free(c);
 

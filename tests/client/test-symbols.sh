@@ -34,6 +34,19 @@ fi
 unversioned=$(grep -v '@@LIBMMP_' "$tmp/raw")
 is "$unversioned" "" "every export carries a LIBMMP_ version"
 
+# Each symbol in the node the script lists it in: a symbol that moved to
+# another node breaks every program linked against the old one.
+awk '/^LIBMMP_[0-9]+ *\{/ { node = $1 }
+     /^[[:space:]]*mmp_[a-z0-9_]*;[[:space:]]*$/ { sub(/;.*/, ""); gsub(/[[:space:]]/, ""); print $0 "@@" node }' \
+        "$sym" | sort >"$tmp/listed-nodes"
+sort "$tmp/raw" >"$tmp/exported-nodes"
+if cmp -s "$tmp/listed-nodes" "$tmp/exported-nodes"; then
+        ok "every symbol is exported in the version node that lists it"
+else
+        not_ok "every symbol is exported in the version node that lists it" \
+                "$(diff -u "$tmp/listed-nodes" "$tmp/exported-nodes")"
+fi
+
 if cmp -s "$tmp/listed" "$tmp/declared"; then
         ok "libmmp.sym == the functions declared in libmmp.h"
 else
