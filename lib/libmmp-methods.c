@@ -395,9 +395,9 @@ static int handoff_go(struct mmp_client *c, const char *device, json_t *params,
         return 0;
 }
 
-/* The final Handoff reply: the volume in use is success. */
-static int handoff_outcome(struct mmp_client *c, const char *device, json_t *params,
-                           struct mmp_volume **ret)
+/* The final Handoff reply (go false): the volume in use, or already past
+ * its use when the user came and went before mmpd saw it in use. */
+static int handoff_outcome(struct mmp_client *c, json_t *params, struct mmp_volume **ret)
 {
         struct mmp_volume *v;
         int r;
@@ -407,13 +407,6 @@ static int handoff_outcome(struct mmp_client *c, const char *device, json_t *par
                 return client_fail(c, r, false, "out of memory");
         if (r < 0)
                 return bad_reply(c, "Handoff", "no volume");
-        if (v->state != MMP_VOLUME_IN_USE) {
-                r = client_fail(c, -EPROTO, false, "the handoff of %s ended in state %s%s%s",
-                                device, v->state_name, v->error ? ": " : "",
-                                v->error ? v->error : "");
-                mmp_volume_unref(v);
-                return r;
-        }
         if (ret)
                 *ret = v;
         else
@@ -471,7 +464,7 @@ _public_ int mmp_handoff(struct mmp_client *c, const char *device,
                 if (!went)
                         return client_fail(c, -EBADMSG, false,
                                            "mmpd ended the handoff of %s without saying go", device);
-                return handoff_outcome(c, device, p, ret);
+                return handoff_outcome(c, p, ret);
         }
 }
 

@@ -471,7 +471,9 @@ typedef int (*mmp_handoff_go_cb)(struct mmp_client *client, struct mmp_volume *v
  * only has to start it.  The call blocks until mmpd says go (then @go runs,
  * synchronously) and then until the user's first write is on disk and mmpd
  * watches it: 0, and *ret (if not NULL) is the volume, in state
- * MMP_VOLUME_IN_USE.
+ * MMP_VOLUME_IN_USE.  A user that came and went before mmpd saw it in use
+ * (a tool that exited at once) also ends the call with 0: the volume is
+ * then already released, or being claimed again.  Check the state.
  *
  * When @go returns a negative errno, mmp_handoff() returns it at once (the
  * last error says so) and drops the connection; the client connects again

@@ -447,7 +447,8 @@ static int do_handoff(int fd, const char *msg, const char *dev)
                 return reply_error(fd, "org.varlink.service.MethodNotFound",
                                    "{\"method\":\"io.mmpd.Handoff\"}");
         if (strcmp(dev, "/dev/loop1") != 0 && strcmp(dev, "/dev/loop2") != 0 &&
-            strcmp(dev, "/dev/handoff-failed") != 0 && strcmp(dev, "/dev/handoff-nogo") != 0)
+            strcmp(dev, "/dev/handoff-failed") != 0 && strcmp(dev, "/dev/handoff-nogo") != 0 &&
+            strcmp(dev, "/dev/handoff-ended") != 0)
                 return reply_error(fd, "io.mmpd.NoSuchVolume", "{\"device\":\"?\"}");
         get_string(msg, "user", user, sizeof(user));
         get_string(msg, "mount_point", mount, sizeof(mount));
@@ -473,7 +474,13 @@ static int do_handoff(int fd, const char *msg, const char *dev)
         }
         v.phase = "watching";
         u.phase = "in_use";
-        j = vol_json_use(&v, &u);
+        if (strcmp(dev, "/dev/handoff-ended") == 0) {
+                v.state = "released";   /* the tool came and went */
+                v.phase = "none";
+                j = vol_json(&v);
+        } else {
+                j = vol_json_use(&v, &u);
+        }
         r = replyf(fd, "{\"parameters\":{\"volume\":%s,\"go\":false}}", j);
         free(j);
         return r;

@@ -20,7 +20,8 @@
  *   /dev/loop3   in use: mounted by the kernel on /srv (List, Check)
  *   Handoff: /dev/loop1 and /dev/loop2 say go, then in use (the use echoes
  *     the request's user, pid, mount_point, keep); /dev/handoff-failed says
- *     go, then HandoffFailed; /dev/handoff-nogo ends without go;
+ *     go, then HandoffFailed; /dev/handoff-ended says go, then ends with
+ *     the volume released; /dev/handoff-nogo ends without go;
  *     /dev/claiming: NotHeld; /dev/oldmmpd: MethodNotFound
  *   EndUse: /dev/loop1 and /dev/loop2 released, or claiming with keep;
  *     /dev/busy: UseInProgress; /dev/claiming: NotHeld

@@ -640,6 +640,15 @@ static void test_handoff(struct mmp_client *c)
         is_str(e ? mmp_error_get_device(e) : NULL, "/dev/handoff-failed", "  its device");
         mmp_volume_unref(g.kept);
 
+        /* The user came and went before mmpd saw it in use. */
+        memset(&g, 0, sizeof(g));
+        r = mmp_handoff(c, "/dev/handoff-ended", &tool, on_go, &g, &v);
+        is_int(r, 0, "a use that ended before it was seen: 0");
+        ok(v && mmp_volume_get_state(v) == MMP_VOLUME_RELEASED && !mmp_volume_in_use(v),
+           "  the volume as it is now, released");
+        v = mmp_volume_unref(v);
+        mmp_volume_unref(g.kept);
+
         memset(&g, 0, sizeof(g));
         is_int(mmp_handoff(c, "/dev/claiming", &kernel, on_go, &g, NULL), -ENOLCK, "NotHeld -> -ENOLCK");
         is_str(err_msg(c), "mmpd does not hold /dev/claiming (state claiming)", "  its message");
