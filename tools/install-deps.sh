@@ -5,8 +5,8 @@ set -eu
 
 PKGS="autoconf automake libtool pkg-config make gcc
       libext2fs-dev libsystemd-dev libinih-dev libev-dev libaio-dev libjansson-dev
-      libcmocka-dev libfuse3-dev
-      e2fsprogs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
+      libcmocka-dev libfuse3-dev libmount-dev
+      e2fsprogs fuse2fs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
       systemd systemd-container resource-agents"
 
 missing=""
