@@ -388,6 +388,40 @@ static bool user_exited(struct volume *v)
         return v->use.pidfd >= 0 && poll(&p, 1, 0) == 1;
 }
 
+/*
+ * Does anyone still have the device open exclusively?  The kernel's mount,
+ * e2fsprogs' read-write opens and fuse2fs all do, so this is how mmpd tells
+ * that a use is really over: a tool that exited may have left a daemon
+ * (fuse2fs without -f), a CLEAN may come from a remount read-only.  For a
+ * block device this takes O_EXCL (given back unless configured); a regular
+ * file cannot tell and counts as free.
+ */
+static bool device_free(struct volume *v)
+{
+        int r = mmpd_dev_set_exclusive(v->dev, true);
+
+        if (r == -EBUSY)
+                return false;
+        if (r < 0)
+                log_vol(v, LOG_WARNING, "cannot reopen the device to see whether it is still in use: %s",
+                        strerror(-r));
+        else if (!v->opts.exclusive)
+                mmpd_dev_set_exclusive(v->dev, false);
+        return true;
+}
+
+/* The tool's process is gone and nothing else holds the device. */
+static bool tool_gone(struct volume *v)
+{
+        if (!user_exited(v))
+                return false;
+        if (device_free(v))
+                return true;
+        log_vol(v, LOG_WARNING, "pid %d has exited, but the device is still open exclusively "
+                "(a process it left behind, e.g. fuse2fs without -f): the use goes on", (int) v->use.pid);
+        return false;
+}
+
 static void on_user_exit(struct ev_loop *loop, ev_io *w, int revents)
 {
         struct volume *v = w->data;
@@ -396,7 +430,7 @@ static void on_user_exit(struct ev_loop *loop, ev_io *w, int revents)
         v->use.exited = true;
         log_vol(v, LOG_INFO, "the tool (pid %d) has exited", (int) v->use.pid);
         if (v->state == MMP_STATE_IN_USE)
-                step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = true });
+                step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = tool_gone(v) });
 }
 
 int volume_handoff(struct volume *v, const struct handoff_request *req)
@@ -466,7 +500,10 @@ int volume_end_use(struct volume *v, int keep)
                 v->use.keep = keep;
         switch (v->state) {
         case MMP_STATE_IN_USE:
-                step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = user_exited(v) });
+                step(v, &(struct mmp_event) {
+                        .type = MMP_EV_END_USE,
+                        .user_gone = v->use.user == MMP_USER_TOOL && tool_gone(v),
+                });
                 return 0;
         case MMP_STATE_HELD:
                 /* Nothing in use (a handoff that failed and was re-claimed):
@@ -489,6 +526,13 @@ static void use_ended(struct volume *v, const struct mmp_action *a)
         int r;
 
         user_text(v, who, sizeof(who));
+        /* CLEAN, but still mounted (remount read-only writes CLEAN and
+         * does no MMP after it) or held by a tool's daemon: keep guarding. */
+        if (!reclaim && !device_free(v)) {
+                log_vol(v, LOG_WARNING, "%s wrote CLEAN but the device is still open exclusively "
+                        "(remounted read-only?): re-claiming to keep guarding it", who);
+                reclaim = true;
+        }
         if (a->error)
                 log_vol(v, LOG_WARNING, "use by %s ended: %s; re-claiming with the full claim", who, a->reason);
         else
@@ -607,7 +651,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                         st.mode == MMP_HANDOFF_FAST ? "CLEAN written, start it now" :
                         "no more writes; it claims on its own (W, then W again)");
                 manager_volume_event(v->m, v, VOLUME_EVENT_HANDOFF, 0, NULL, 0);
-                if (user_exited(v)) {
+                if (v->use.user == MMP_USER_TOOL && user_exited(v)) {
                         arm_timer(v, a->wake_at);
                         step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = true });
                         return;
