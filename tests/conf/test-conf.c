@@ -302,6 +302,45 @@ static void test_fence_defaults(void **state)
         assert_null(conf->watchdog_device);
 }
 
+static void test_handoff_keys(void **state)
+{
+        _cleanup_conf_ struct mmpd_conf *conf = load_ok(
+                "[mmpd]\nhandoff = wait\nhandoff_timeout = 2.5\nhost_name = kernel-host\n"
+                "[volume \"a\"]\ndevice = /dev/a\n"
+                "[volume \"b\"]\ndevice = /dev/b\nhandoff = fast\nhandoff_timeout = 0\n");
+        const struct mmpd_fence_conf *a = &conf->volumes[0].fence, *b = &conf->volumes[1].fence;
+
+        assert_string_equal(conf->host_name, "kernel-host");
+        assert_true(a->handoff_wait);
+        assert_true(a->handoff_timeout == 2.5);
+        assert_false(b->handoff_wait);
+        assert_true(b->handoff_timeout == 0);
+}
+
+static void test_handoff_defaults(void **state)
+{
+        _cleanup_conf_ struct mmpd_conf *conf = load_ok("[mmpd]\nnode_name = n1\n[volume \"a\"]\ndevice = /dev/a\n");
+        char host[256] = "";
+
+        assert_false(conf->volumes[0].fence.handoff_wait);
+        assert_true(conf->volumes[0].fence.handoff_timeout == MMPD_DEFAULT_HANDOFF_TIMEOUT);
+        /* what the kernel and e2fsprogs write: the host name, not node_name */
+        assert_int_equal(gethostname(host, sizeof(host) - 1), 0);
+        assert_string_equal(conf->host_name, host[0] ? host : "n1");
+}
+
+static void test_handoff_errors(void **state)
+{
+        expect_error("[mmpd]\nhandoff = later\n", 2,
+                     "invalid value 'later' for 'handoff': expected fast or wait");
+        const char *t1 = "[volume \"a\"]\ndevice = /dev/a\nhandoff_timeout = 601\n";
+        const char *t2 = "[volume \"a\"]\ndevice = /dev/a\nhost_name = x\n";
+
+        expect_error_len(t1, strlen(t1), 3, NULL, "invalid value '601' for 'handoff_timeout'");
+        /* host_name is what this host's kernel writes: [mmpd] only */
+        expect_error_len(t2, strlen(t2), 3, NULL, "unknown key 'host_name'");
+}
+
 static void test_booleans(void **state)
 {
         static const struct {
@@ -639,6 +678,9 @@ int main(void)
                 cmocka_unit_test(test_nul_byte),
                 cmocka_unit_test(test_max_volumes_exact),
                 cmocka_unit_test(test_volumes_hard_limit),
+                cmocka_unit_test(test_handoff_keys),
+                cmocka_unit_test(test_handoff_defaults),
+                cmocka_unit_test(test_handoff_errors),
                 ERROR_CASES(ERROR_CASE_TEST)
         };
 
