@@ -3,8 +3,9 @@
 systemdsystemunit_DATA = \
 	units/mmpd.service \
 	units/mmpd.socket \
-	units/mmpd@.service
-units_in = units/mmpd.service.in units/mmpd.socket.in units/mmpd@.service.in
+	units/mmpd@.service \
+	units/mmpd-mount@.service
+units_in = units/mmpd.service.in units/mmpd.socket.in units/mmpd@.service.in units/mmpd-mount@.service.in
 EXTRA_DIST += $(units_in)
 CLEANFILES += $(systemdsystemunit_DATA)
 
@@ -16,4 +17,6 @@ units/mmpd.service: $(top_srcdir)/units/mmpd.service.in Makefile
 units/mmpd.socket: $(top_srcdir)/units/mmpd.socket.in Makefile
 	$(units_gen)
 units/mmpd@.service: $(top_srcdir)/units/mmpd@.service.in Makefile
+	$(units_gen)
+units/mmpd-mount@.service: $(top_srcdir)/units/mmpd-mount@.service.in Makefile
 	$(units_gen)
