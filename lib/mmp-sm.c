@@ -523,6 +523,9 @@ static int on_use_read(struct mmp_sm *sm, const struct mmp_event *ev, int r, con
         cls = mmp_seq_classify(b->seq);
         unchanged = b->seq == sm->seen_seq && strcmp(b->nodename, sm->seen_node) == 0;
         if (unchanged) {
+                /* The next change lands after this read: it is the last
+                 * that saw the old value (seen_at). */
+                sm->seen_at = sm->read_submitted;
                 if (sm->phase == MMP_PHASE_HANDING_OFF && ev->now >= sm->handoff_deadline)
                         return use_ended(sm, -ETIMEDOUT, "no write from the local user within the handoff timeout",
                                          b, a);
