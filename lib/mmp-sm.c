@@ -75,6 +75,7 @@ struct mmp_sm {
         char seen_node[MMP_NODENAME_LEN + 1];
         bool user_seen, kmmpd_started;
         mmp_usec_t last_change;
+        mmp_usec_t stale_at;         /* kernel user: no change by then -> LOST */
         struct mmp_block user_block;
 };
 
@@ -152,8 +153,8 @@ static mmp_usec_t wake_time(const struct mmp_sm *sm)
                 mmp_usec_t t = sm->io_busy ? MMP_USEC_INFINITY : sm->next_read;
 
                 /* Only a kernel mount heartbeats: its silence is a deadline. */
-                if (sm->user_seen && sm->user == MMP_USER_KERNEL && sm->dl.fence_at < t)
-                        t = sm->dl.fence_at;
+                if (sm->user_seen && sm->user == MMP_USER_KERNEL && sm->stale_at < t)
+                        t = sm->stale_at;
                 return t;
         }
         default:
@@ -457,6 +458,14 @@ static void user_wrote(struct mmp_sm *sm, const struct mmp_block *b)
         sm->user_seen = true;
         sm->user_block = *b;
         mmp_deadlines(sm->last_change, sm->upd, b->check_interval, sm->margin_cfg, &sm->dl);
+        sm->stale_at = sm->dl.fence_at;
+        /* The kernel's claim seq (kmmpd has not counted yet): the mount now
+         * sleeps its claim wait (c floored at 2 x update interval) before
+         * it verifies and starts kmmpd, whose first write is seq 1.  That
+         * silence is the mount, not a dead heartbeat; the guarantee (dl)
+         * still runs out at the usual fence. */
+        if (sm->user == MMP_USER_KERNEL && !sm->kmmpd_started)
+                sm->stale_at += (mmp_usec_t) mmp_wait_seconds(2 * sm->upd, b->check_interval) * MMP_USEC_PER_SEC;
 }
 
 static int use_next(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
@@ -529,7 +538,7 @@ static int on_use_read(struct mmp_sm *sm, const struct mmp_event *ev, int r, con
                 if (sm->phase == MMP_PHASE_HANDING_OFF && ev->now >= sm->handoff_deadline)
                         return use_ended(sm, -ETIMEDOUT, "no write from the local user within the handoff timeout",
                                          b, a);
-                if (sm->phase == MMP_PHASE_IN_USE && sm->user == MMP_USER_KERNEL && ev->now >= sm->dl.fence_at)
+                if (sm->phase == MMP_PHASE_IN_USE && sm->user == MMP_USER_KERNEL && ev->now >= sm->stale_at)
                         return lost(sm, -ESTALE, b, a);
                 return use_next(sm, ev, a);
         }
@@ -816,7 +825,7 @@ static int on_timer(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
                         return act_none(sm, a);
                 return act_read(sm, MMP_PHASE_HB_CHECK, a);
         case MMP_STATE_IN_USE:
-                if (sm->user_seen && sm->user == MMP_USER_KERNEL && ev->now >= sm->dl.fence_at)
+                if (sm->user_seen && sm->user == MMP_USER_KERNEL && ev->now >= sm->stale_at)
                         return lost(sm, -ESTALE, NULL, a);
                 if (sm->io_busy || ev->now < sm->next_read)
                         return act_none(sm, a);
