@@ -509,10 +509,11 @@ static int on_end_read(struct mmp_sm *sm, const struct mmp_event *ev, const stru
                         return use_ended(sm, -EINPROGRESS, "the tool exited and left FSCK on the MMP block", b, a);
                 return use_ended(sm, -EOWNERDEAD, "the tool exited and left its claim seq on the MMP block", b, a);
         }
+        seen(sm, b);
+        use_next(sm, ev, a);     /* sets NONE: the answer goes after it */
         set_holder(sm, b, a);
         a->type = MMP_ACT_USE_BUSY;
-        seen(sm, b);
-        return use_next(sm, ev, a);
+        return 0;
 }
 
 static int on_use_read(struct mmp_sm *sm, const struct mmp_event *ev, int r, const struct mmp_block *b,
