@@ -729,8 +729,13 @@ static int on_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
 
         if (sm->phase == MMP_PHASE_RELEASE_WRITE)
                 return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
-        if (sm->phase == MMP_PHASE_HANDOFF_WRITE)
+        if (sm->phase == MMP_PHASE_HANDOFF_WRITE) {
+                /* A release asked meanwhile: CLEAN is what it writes, so it
+                 * is done; the user must not start (IN_USE refuses releases). */
+                if (sm->release_pending)
+                        return act_end(sm, MMP_STATE_RELEASED, MMP_ACT_RELEASED, 0, NULL, a);
                 return enter_use(sm, ev, a);
+        }
         if (sm->release_pending)
                 return do_release(sm, a);
 
