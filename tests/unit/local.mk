@@ -2,8 +2,8 @@
 unit_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(EXT2FS_CFLAGS)
 unit_ldadd = lib/libmmp-core.la $(CMOCKA_LIBS) $(EXT2FS_LIBS)
 
-check_PROGRAMS += tests/unit/test-timing tests/unit/test-sm
-TESTS += tests/unit/test-timing tests/unit/test-sm
+check_PROGRAMS += tests/unit/test-timing tests/unit/test-sm tests/unit/test-sm-use
+TESTS += tests/unit/test-timing tests/unit/test-sm tests/unit/test-sm-use
 
 tests_unit_test_timing_SOURCES = tests/unit/test-timing.c
 tests_unit_test_timing_CFLAGS = $(unit_cflags)
@@ -12,3 +12,7 @@ tests_unit_test_timing_LDADD = $(unit_ldadd)
 tests_unit_test_sm_SOURCES = tests/unit/test-sm.c
 tests_unit_test_sm_CFLAGS = $(unit_cflags)
 tests_unit_test_sm_LDADD = $(unit_ldadd)
+
+tests_unit_test_sm_use_SOURCES = tests/unit/test-sm-use.c
+tests_unit_test_sm_use_CFLAGS = $(unit_cflags)
+tests_unit_test_sm_use_LDADD = $(unit_ldadd)
