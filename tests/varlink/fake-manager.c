@@ -8,6 +8,7 @@
  * real one may do that too, and the server must cope.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,7 +18,7 @@
 #include "macro.h"
 #include "mmp-timing.h"
 
-enum outcome { OK, BUSY, FSCK, NOMMP, CORRUPT, NOISY };
+enum outcome { OK, BUSY, FSCK, NOMMP, CORRUPT, NOISY, HANDOFFFAIL, BUSYUSE };
 
 struct subscription {
         struct subscription *next;
@@ -42,6 +43,12 @@ struct volume {
         mmp_usec_t due;                 /* when the timer should fire */
         ev_timer timer;
         bool removed;
+        /* handed to a local user (sm.user etc. hold the rest) */
+        bool handing;                   /* Handoff accepted, HANDOFF not yet emitted */
+        bool ending;                    /* EndUse reading what the user left */
+        pid_t use_pid;
+        char *use_mount_point;
+        bool use_keep;
 };
 
 struct manager {
@@ -126,6 +133,7 @@ static void emit(struct volume *v, enum volume_event_type type, int error, const
 static void volume_free(struct volume *v)
 {
         ev_timer_stop(v->m->loop, &v->timer);
+        free(v->use_mount_point);
         free(v->name);
         free(v->device);
         free(v);
@@ -202,10 +210,115 @@ static void holder_set(struct volume *v, uint32_t seq, const char *node, const c
         mmp_name_set(v->sm.holder.bdevname, sizeof(v->sm.holder.bdevname), dev);
 }
 
+/* ---- handed to a local user ------------------------------------------------------ */
+
+static void use_clear(struct volume *v)
+{
+        free(v->use_mount_point);
+        v->use_mount_point = NULL;
+        v->use_pid = 0;
+        v->handing = v->ending = false;
+        v->sm.user = MMP_USER_NONE;
+        v->sm.user_seen = false;
+        v->sm.use_since = v->sm.last_change = 0;
+        v->sm.user_seq = 0;
+        memset(&v->sm.user_block, 0, sizeof(v->sm.user_block));
+}
+
+/* What the local user's kmmpd/tool leaves in the block, as mmpd reads it. */
+static void user_wrote(struct volume *v)
+{
+        v->sm.user_seen = true;
+        v->sm.last_change = now_usec();
+        v->sm.user_seq++;
+        v->sm.user_block = (struct mmp_block) { .magic = MMP_MAGIC, .seq = v->sm.user_seq,
+                                                .check_interval = 10, .time = (uint64_t) time(NULL),
+                                                .checksum_ok = true };
+        mmp_name_set(v->sm.user_block.nodename, sizeof(v->sm.user_block.nodename), "host-a");
+        mmp_name_set(v->sm.user_block.bdevname, sizeof(v->sm.user_block.bdevname), "sdb");
+        mmp_deadlines(v->sm.last_change, 5, 10, 0, &v->sm.deadlines);
+}
+
+/* As mmpd/volume.c use_ended(): release, or re-claim with the full claim
+ * (keep, or the handoff failed). */
+static void use_ended(struct volume *v, int error, const char *reason)
+{
+        bool reclaim = error != 0 || v->use_keep;
+
+        v->error = error;
+        v->error_text = reason;
+        v->state = v->sm.state = reclaim ? MMP_STATE_CLAIMING : MMP_STATE_RELEASED;
+        v->phase = v->sm.phase = MMP_PHASE_NONE;
+        memset(&v->sm.deadlines, 0, sizeof(v->sm.deadlines));
+        v->sm.last_good = 0;
+        emit(v, VOLUME_EVENT_USE_ENDED, error, reason, 0);
+        use_clear(v);
+        if (!reclaim) {
+                emit(v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
+                remove_volume(v);
+                return;
+        }
+        v->claim_started = now_usec();
+        set_phase(v, MMP_PHASE_READ, v->m->o.step);
+}
+
+static void use_step(struct volume *v)
+{
+        const struct fake_options *o = &v->m->o;
+
+        if (v->handing) {
+                /* CLEAN written (fast) or writes stopped (wait): go. */
+                v->handing = false;
+                v->state = v->sm.state = MMP_STATE_IN_USE;
+                v->phase = v->sm.phase = MMP_PHASE_HANDING_OFF;
+                v->sm.use_since = now_usec();
+                memset(&v->sm.deadlines, 0, sizeof(v->sm.deadlines));  /* none until the user writes */
+                emit(v, VOLUME_EVENT_HANDOFF, 0, NULL, 0);
+                after(v, o->step);
+                return;
+        }
+        if (v->ending) {
+                v->ending = false;
+                if (!v->sm.user_seen) {
+                        use_ended(v, -ECANCELED, "the handoff was ended before the local user's first write");
+                        return;
+                }
+                if (v->outcome == BUSYUSE) {
+                        v->phase = v->sm.phase = MMP_PHASE_IN_USE;
+                        emit(v, VOLUME_EVENT_USE_BUSY, -EBUSY, "the local user still writes the MMP block", 0);
+                        after(v, o->heartbeat);
+                        return;
+                }
+                use_ended(v, 0, NULL);
+                return;
+        }
+        switch (v->phase) {
+        case MMP_PHASE_HANDING_OFF:
+                if (v->outcome == HANDOFFFAIL) {
+                        use_ended(v, -ETIMEDOUT, "no write from the local user within the handoff timeout");
+                        return;
+                }
+                user_wrote(v);
+                v->phase = v->sm.phase = MMP_PHASE_IN_USE;
+                emit(v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
+                after(v, o->heartbeat);
+                return;
+        default:
+                user_wrote(v);          /* the user's heartbeat, as mmpd sees it */
+                after(v, o->heartbeat);
+                return;
+        }
+}
+
 static void on_step(struct ev_loop *loop, ev_timer *w, int revents)
 {
         struct volume *v = w->data;
         const struct fake_options *o = &v->m->o;
+
+        if (v->state == MMP_STATE_IN_USE || v->handing) {
+                use_step(v);
+                return;
+        }
 
         if (v->state == MMP_STATE_RELEASING) {
                 v->state = v->sm.state = MMP_STATE_RELEASED;
@@ -284,6 +397,8 @@ static void on_step(struct ev_loop *loop, ev_timer *w, int revents)
 static enum outcome outcome_of(const char *device)
 {
         static const struct { const char *prefix; enum outcome o; } table[] = {
+                /* before /dev/fake-busy, a prefix of it */
+                { "/dev/fake-busyuse", BUSYUSE }, { "/dev/fake-handofffail", HANDOFFFAIL },
                 { "/dev/fake-busy", BUSY }, { "/dev/fake-fsck", FSCK },
                 { "/dev/fake-nommp", NOMMP }, { "/dev/fake-corrupt", CORRUPT },
                 { "/dev/fake-noisy", NOISY },
@@ -340,7 +455,12 @@ int manager_claim(struct manager *m, const char *device, const char *name, int f
 int manager_release(struct manager *m, struct volume *v)
 {
         switch (v->state) {
+        case MMP_STATE_IN_USE:
+                return -EBUSY;          /* never from under its local user: EndUse first */
         case MMP_STATE_HELD:
+                /* A handoff not yet under way is dropped, as the real
+                 * release_pending wins over handoff_pending. */
+                use_clear(v);
                 v->state = v->sm.state = MMP_STATE_RELEASING;
                 v->phase = v->sm.phase = MMP_PHASE_RELEASE_WRITE;
                 emit(v, VOLUME_EVENT_PROGRESS, 0, NULL, 0);
@@ -356,6 +476,63 @@ int manager_release(struct manager *m, struct volume *v)
                 emit(v, VOLUME_EVENT_RELEASED, -ECANCELED, "released before the claim completed", 0);
                 remove_volume(v);
                 return 0;
+        }
+}
+
+int manager_handoff(struct manager *m, struct volume *v, const struct handoff_request *req)
+{
+        if (v->state == MMP_STATE_IN_USE || v->handing)
+                return -EBUSY;
+        if (v->state != MMP_STATE_HELD)
+                return -ENOLCK;
+        if (req->user != MMP_USER_KERNEL && req->user != MMP_USER_TOOL)
+                return -EINVAL;
+        if (req->mode < -1 || req->mode > MMP_HANDOFF_WAIT)
+                return -EINVAL;
+        if (req->user == MMP_USER_TOOL) {
+                if (req->pid <= 0)
+                        return -EINVAL;
+                if (kill(req->pid, 0) < 0 && errno == ESRCH)
+                        return -ESRCH;  /* the real one: pidfd_open() */
+        }
+        use_clear(v);
+        if (req->mount_point && !(v->use_mount_point = strdup(req->mount_point)))
+                return -ENOMEM;
+        v->use_pid = req->user == MMP_USER_TOOL ? req->pid : 0;
+        v->use_keep = req->keep;
+        v->sm.user = (enum mmp_user) req->user;
+        v->sm.mode = req->mode >= 0 ? (enum mmp_handoff_mode) req->mode : MMP_HANDOFF_FAST;
+        /* Still held while mmpd checks the block and writes CLEAN: the
+         * HANDOFF event comes from the loop, one step later. */
+        v->handing = true;
+        v->phase = v->sm.phase = v->sm.mode == MMP_HANDOFF_FAST ? MMP_PHASE_HANDOFF_WRITE
+                                                                : MMP_PHASE_HANDOFF_CHECK;
+        after(v, m->o.step);
+        return 0;
+}
+
+int manager_end_use(struct manager *m, struct volume *v, int keep)
+{
+        if (keep >= 0)
+                v->use_keep = keep;
+        switch (v->state) {
+        case MMP_STATE_IN_USE:
+                if (!v->ending) {
+                        /* mmpd reads what the user left: one step. */
+                        v->ending = true;
+                        v->phase = v->sm.phase = MMP_PHASE_USE_END_READ;
+                        after(v, m->o.step);
+                }
+                return 0;
+        case MMP_STATE_HELD:
+                /* Nothing in use (a handoff that failed and was re-claimed). */
+                if (keep > 0)
+                        return -EALREADY;
+                return manager_release(m, v);
+        case MMP_STATE_CLAIMING:
+                return -EALREADY;       /* re-claiming after the use */
+        default:
+                return -ENOLCK;
         }
 }
 
@@ -389,6 +566,9 @@ void volume_get_info(struct volume *v, struct volume_info *ret)
                 .error = v->error, .error_text = v->error_text,
                 .claim_started = v->claim_started, .wait_until = v->wait_until,
                 .now = now_usec(), .wall_now = (uint64_t) time(NULL),
+                .in_use = v->sm.user != MMP_USER_NONE &&
+                          (v->state == MMP_STATE_IN_USE || v->state == MMP_STATE_LOST),
+                .use_pid = v->use_pid, .use_mount_point = v->use_mount_point, .use_keep = v->use_keep,
         };
         ret->sm.state = v->state;
         ret->sm.phase = v->phase;

@@ -11,7 +11,16 @@
  *   /dev/fake-nommp*    refused at once: -EOPNOTSUPP (no mmp feature)
  *   /dev/fake-corrupt*  refused at once: -EUCLEAN (bad MMP magic)
  *   /dev/fake-noisy*    claimed; every heartbeat also reports SLOW_IO
+ *   /dev/fake-handofffail*  claimed; a Handoff goes (HANDOFF) but no user
+ *                       write follows: USE_ENDED -ETIMEDOUT, then a re-claim
+ *   /dev/fake-busyuse*  claimed; EndUse finds the user still writing: USE_BUSY
  *   anything else       claimed after the wait, then heartbeats
+ * A Handoff (any other device) goes one step later (HANDOFF, state in_use,
+ * phase handing_off); the user's first write ("host-a", seq 1, 2...) is seen
+ * one step after that (IN_USE), then every heartbeat period.  EndUse reads
+ * one step, then releases (USE_ENDED, RELEASED) or, with keep, re-claims
+ * (USE_ENDED in state claiming); before the user's first write it ends the
+ * handoff with -ECANCELED and re-claims.
  * Timings are the timer steps of the simulation, not MMP's real W; the
  * deadlines reported are computed with lib/mmp-timing.h for update
  * interval 5 s from the simulated heartbeats.
