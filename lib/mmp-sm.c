@@ -463,8 +463,10 @@ static void user_wrote(struct mmp_sm *sm, const struct mmp_block *b)
          * sleeps its claim wait (c floored at 2 x update interval) before
          * it verifies and starts kmmpd, whose first write is seq 1.  That
          * silence is the mount, not a dead heartbeat; the guarantee (dl)
-         * still runs out at the usual fence. */
-        if (sm->user == MMP_USER_KERNEL && !sm->kmmpd_started)
+         * still runs out at the usual fence.  Only in WAIT mode: after our
+         * CLEAN the kernel's wait is 0 and kmmpd follows in milliseconds,
+         * so there a silent claim seq is a stalled device like any other. */
+        if (sm->user == MMP_USER_KERNEL && !sm->kmmpd_started && sm->mode == MMP_HANDOFF_WAIT)
                 sm->stale_at += (mmp_usec_t) mmp_wait_seconds(2 * sm->upd, b->check_interval) * MMP_USEC_PER_SEC;
 }
 

@@ -25,6 +25,9 @@
 #define MS(x) ((mmp_usec_t) (x) * 1000)
 #define BS 4096
 #define W_S 11                   /* W for update interval 1, check_interval 5 */
+/* After reading our CLEAN the kernel's claim wait is 0: kmmpd's first
+ * write follows its claim seq within milliseconds (1-12 ms measured). */
+#define KERNEL_FAST_WAIT MS(10)
 #define MARGIN S(2)
 #define FENCE (S(W_S) - MARGIN)  /* last change + W - margin */
 #define LOG_MAX 64
@@ -452,21 +455,27 @@ static bool usim_run(struct world *w, struct usim *u, mmp_usec_t until)
         return !ended(w);
 }
 
-/* The kernel mounting after a FAST handoff at @t: reads CLEAN, writes its
- * random claim seq keeping the names it read, waits W (its c floors at
- * 2 x update interval: 11 s here), verifies, starts kmmpd: 1, 2, 3... */
-static void usim_kernel(struct usim *u, mmp_usec_t t, mmp_usec_t stop_at)
+/* The kernel mounting at @t: writes its random claim seq keeping the names
+ * it read, waits (0 after reading CLEAN, as after a FAST handoff; W when it
+ * found a seq, as in WAIT mode: its c floors at 2 x update interval, 11 s
+ * here), verifies, starts kmmpd: 1, 2, 3... */
+static void usim_kernel_wait(struct usim *u, mmp_usec_t t, mmp_usec_t stop_at, mmp_usec_t claim_wait)
 {
         memset(u, 0, sizeof(*u));
         u->kernel = true;
         u->claim_at = t + MS(20);
         u->claim_seq = 0x1234567;
-        u->kmmpd_at = u->claim_at + S(W_S) + MS(10);
+        u->kmmpd_at = u->claim_at + claim_wait + MS(10);
         u->next = u->kmmpd_at;
         u->interval = S(1);
         u->stop_at = stop_at;
         u->node = "host-a";
         u->rs = 88172645463325252ull;
+}
+
+static void usim_kernel(struct usim *u, mmp_usec_t t, mmp_usec_t stop_at)
+{
+        usim_kernel_wait(u, t, stop_at, 0);
 }
 
 /* ---- handoff ------------------------------------------------------------ */
@@ -676,7 +685,8 @@ static void test_wait_handoff_kernel_full_claim(void **state)
         assert_int_equal(w->act.type, MMP_ACT_HANDOFF_GO);
         go = w->now;
         writes = w->writes;
-        usim_kernel(&u, go + S(W_S) + MS(10), MMP_USEC_INFINITY);   /* after its first wait */
+        /* after its first wait, and its claim wait */
+        usim_kernel_wait(&u, go + S(W_S) + MS(10), MMP_USEC_INFINITY, S(W_S));
         assert_true(usim_run(w, &u, go + S(90)));
         assert_int_equal(w->writes, writes);
         assert_int_equal(count(w, MMP_ACT_LOST), 0);
@@ -714,7 +724,7 @@ static void test_kernel_user_may_use(void **state)
         assert_true(until == st.last_change + FENCE);
 
         /* the kernel's claim wait (W), then kmmpd every second */
-        idle(w, S(W_S));
+        idle(w, KERNEL_FAST_WAIT);
         for (uint32_t i = 0; i < 40; i++) {
                 mmp_usec_t t_write = w->now + MS(300);
 
@@ -786,7 +796,7 @@ static void test_kernel_hung_read_lost_by_timer(void **state)
         disk_set_seq(w, 0x2345678);
         tick(w);
         assert_int_equal(w->act.type, MMP_ACT_IN_USE);
-        idle(w, S(W_S));
+        idle(w, KERNEL_FAST_WAIT);
         disk_set(w, 1, "host-a", "sdc", 5);
         tick(w);
         assert_int_equal(status(w).user_seq, 1);
@@ -860,7 +870,7 @@ static void test_kernel_other_node_lost(void **state)
 
                 disk_set_seq(w, 0x2345678);
                 tick(w);
-                idle(w, S(W_S));
+                idle(w, KERNEL_FAST_WAIT);
                 disk_set(w, 1, "host-a", "sdc", 5);
                 tick(w);
                 idle(w, S(1));
@@ -894,7 +904,7 @@ static void test_kernel_seq_jump_lost(void **state)
 
         disk_set_seq(w, 0x2345678);
         tick(w);
-        idle(w, S(W_S));
+        idle(w, KERNEL_FAST_WAIT);
         for (uint32_t s = 1; s <= 5; s++) {
                 disk_set(w, s, "host-a", "sdc", 5);
                 tick(w);
@@ -912,7 +922,7 @@ static void test_kernel_seq_jump_lost(void **state)
         w = handed_off(MMP_USER_KERNEL, MMP_HANDOFF_FAST, S(30));
         disk_set_seq(w, 0x2345678);
         tick(w);
-        idle(w, S(W_S));
+        idle(w, KERNEL_FAST_WAIT);
         for (uint32_t s = 1; s <= 5; s++) {
                 disk_set(w, s, "host-a", "sdc", 5);
                 tick(w);
@@ -927,7 +937,7 @@ static void test_kernel_seq_jump_lost(void **state)
         w = handed_off(MMP_USER_KERNEL, MMP_HANDOFF_FAST, S(30));
         disk_set_seq(w, 0x2345678);
         tick(w);
-        idle(w, S(W_S));
+        idle(w, KERNEL_FAST_WAIT);
         disk_set(w, 1, "host-a", "sdc", 5);
         tick(w);
         disk_set(w, 3, "host-a", "sdc", 5);             /* 2 came and went unseen */
@@ -1001,7 +1011,7 @@ static void test_kmmpd_wraps(void **state)
 
         disk_set_seq(w, 0x2345678);
         tick(w);
-        idle(w, S(W_S));
+        idle(w, KERNEL_FAST_WAIT);
         disk_set(w, 1, "host-a", "sdc", 5);
         tick(w);
         /* a very long mount: fast-forward kmmpd's counter */
@@ -1020,7 +1030,7 @@ static void test_kmmpd_wraps(void **state)
                 tick(w);
                 assert_int_equal(w->act.type, MMP_ACT_IN_USE);
                 assert_int_equal(status(w).user_seq, MMP_SEQ_MAX);
-                idle(w, S(W_S));
+                idle(w, KERNEL_FAST_WAIT);
                 for (uint32_t s = 1; s <= 4; s++) {
                         disk_set(w, s, "host-a", "sdc", 5);
                         tick(w);
@@ -1428,6 +1438,28 @@ static void test_tool_read_errors_retried(void **state)
         world_free(w);
 }
 
+/* After a FAST handoff the kernel does not wait after its claim seq: a claim
+ * seq that stays alone (the device stalled before kmmpd's first write) is
+ * a silent heartbeat like any other, LOST by claim + W - margin. */
+static void test_kernel_fast_silent_claim_seq_lost(void **state)
+{
+        struct world *w = handed_off(MMP_USER_KERNEL, MMP_HANDOFF_FAST, S(30));
+        const struct logent *l;
+        struct usim u;
+        mmp_usec_t claim;
+
+        usim_kernel(&u, w->now, MMP_USEC_INFINITY);
+        claim = u.claim_at;
+        u.next = MMP_USEC_INFINITY;             /* kmmpd's writes never land */
+        usim_run(w, &u, w->now + S(60));
+        l = find(w, MMP_ACT_LOST);
+        assert_non_null(l);
+        assert_int_equal(l->error, -ESTALE);
+        assert_true(u.last_write == claim);
+        assert_true(l->at <= claim + FENCE);
+        world_free(w);
+}
+
 /* ---- property: no false LOST, always a LOST in time --------------------- */
 
 static void test_kernel_random_runs(void **state)
@@ -1445,7 +1477,7 @@ static void test_kernel_random_runs(void **state)
                 xs(&u.rs);
                 u.claim_at = w->now + rnd(&u, 0, MS(500));
                 u.claim_seq = (uint32_t) rnd(&u, 100, MMP_SEQ_MAX);
-                u.kmmpd_at = u.claim_at + S(W_S) + rnd(&u, 0, MS(200));
+                u.kmmpd_at = u.claim_at + rnd(&u, MS(1), MS(200));   /* after CLEAN: no claim wait */
                 u.next = u.kmmpd_at;
                 u.interval = S(1);
                 u.jitter = rnd(&u, 0, MS(300));
@@ -1487,6 +1519,7 @@ int main(void)
                 cmocka_unit_test(test_wait_handoff_writes_nothing),
                 cmocka_unit_test(test_wait_handoff_kernel_full_claim),
                 cmocka_unit_test(test_kernel_user_may_use),
+                cmocka_unit_test(test_kernel_fast_silent_claim_seq_lost),
                 cmocka_unit_test(test_kernel_heartbeat_stops_lost_at_deadline),
                 cmocka_unit_test(test_kernel_hung_read_lost_by_timer),
                 cmocka_unit_test(test_kernel_read_errors_retried_then_deadline),
