@@ -10,3 +10,4 @@ include tests/client/local.mk
 include tests/varlink/local.mk
 include tests/fence/local.mk
 include tests/systemd/local.mk
+include tests/handoff/local.mk

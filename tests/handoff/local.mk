@@ -1,0 +1,9 @@
+# tests/handoff: handing held volumes to the real kernel and e2fsprogs.
+check_PROGRAMS += tests/handoff/clean-window
+tests_handoff_clean_window_SOURCES = tests/handoff/clean-window.c
+tests_handoff_clean_window_CFLAGS = $(AM_CFLAGS) $(EXT2FS_CFLAGS)
+tests_handoff_clean_window_LDADD = lib/libmmp-core.la $(EXT2FS_LIBS)
+
+handoff_scripts =
+dist_check_SCRIPTS += $(handoff_scripts)
+TESTS += $(handoff_scripts)
