@@ -349,6 +349,274 @@ def t_watch():
     assert seen[0] == "progress" and "claimed" in seen and "released" in seen, seen
     assert seen.index("claimed") < seen.index("released") < seen.index("removed"), seen
 
+# ---- Handoff, EndUse ----------------------------------------------------------------------
+
+
+def handoff_msg(device, user="kernel", **kw):
+    p = {"device": device, "user": user}
+    p.update(kw)
+    return p
+
+
+def claim_held(c, device):
+    v = ok_params(c.call("io.mmpd.Claim", {"device": device}))["volume"]
+    check_volume(v, device, "held")
+    return v
+
+
+def watch_until(w, device, last, timeout=5.0):
+    """The types of device's events on Watch w, up to and including last."""
+    seen = []
+    while last not in seen:
+        r = w.recv(timeout)
+        assert r.get("continues") is True, r
+        ev = r["parameters"]["event"]
+        if ev["volume"]["device"] == device:
+            seen.append(ev["type"])
+    return seen
+
+
+def wait_state(c, device, state):
+    return wait_for(lambda: ok_params(c.call("io.mmpd.Check", {"device": device}))["volume"]["state"] == state)
+
+
+@test("Handoff and EndUse parameters: ExpectedMore, InvalidParameter (user, pid, mode, keep), NoSuchVolume",
+      priv=True)
+def t_handoff_params():
+    c = main_conn()
+    dev = "/dev/never-claimed"
+    expect_error(c.call("io.mmpd.Handoff", handoff_msg(dev)), "org.varlink.service.ExpectedMore")
+    bad = [(handoff_msg(dev, user="none"), "user"),
+           (handoff_msg(dev, user="nfs"), "user"),
+           (handoff_msg(dev, user=1), "user"),
+           (handoff_msg(dev, user="tool"), "pid"),
+           (handoff_msg(dev, user="tool", pid=0), "pid"),
+           (handoff_msg(dev, user="tool", pid=-5), "pid"),
+           (handoff_msg(dev, user="tool", pid=2**40), "pid"),
+           (handoff_msg(dev, user="tool", pid="1"), "pid"),
+           (handoff_msg(dev, pid=1), "pid"),
+           (handoff_msg(dev, mode="slow"), "mode"),
+           (handoff_msg(dev, keep="yes"), "keep"),
+           (handoff_msg(dev, keep=1), "keep"),
+           (handoff_msg(dev, mount_point="mnt"), "mount_point"),
+           ({"user": "kernel"}, "device")]
+    for params, name in bad:
+        expect_error(c.call("io.mmpd.Handoff", params, more=True), "org.varlink.service.InvalidParameter",
+                     parameter=name)
+    expect_error(c.call("io.mmpd.Handoff", handoff_msg(dev, pid=None, keep=None, mode=None), more=True),
+                 "io.mmpd.NoSuchVolume", device=dev)
+    expect_error(c.call("io.mmpd.Handoff", handoff_msg(dev, user="tool", pid=os.getpid(), mode="wait",
+                                                         keep=True, mount_point="/mnt"), more=True),
+                 "io.mmpd.NoSuchVolume", device=dev)
+    expect_error(c.call("io.mmpd.EndUse", {"device": dev, "keep": "no"}), "org.varlink.service.InvalidParameter",
+                 parameter="keep")
+    expect_error(c.call("io.mmpd.EndUse", {"device": dev}), "io.mmpd.NoSuchVolume", device=dev)
+    expect_error(c.call("io.mmpd.EndUse", {"device": dev, "keep": True}), "io.mmpd.NoSuchVolume", device=dev)
+
+
+@test("Handoff of a volume not held (claiming): NotHeld with its state", fake=True, priv=True)
+def t_handoff_not_held():
+    c1, c2 = main_conn(), main_conn()
+    dev = "/dev/fake-ho-claiming"
+    c1.send("io.mmpd.Claim", {"device": dev})
+    assert wait_for(lambda: "error" not in c2.call("io.mmpd.Check", {"device": dev}))
+    expect_error(c2.call("io.mmpd.Handoff", handoff_msg(dev), more=True), "io.mmpd.NotHeld",
+                 device=dev, state="claiming")
+    check_volume(ok_params(c1.recv())["volume"], dev, "held")
+    ok_params(c1.call("io.mmpd.Release", {"device": dev}))
+
+
+@test("Handoff of a tool whose pid does not exist: IoError ESRCH, the volume stays held", fake=True, priv=True)
+def t_handoff_no_pid():
+    c = main_conn()
+    dev = "/dev/fake-ho-nopid"
+    claim_held(c, dev)
+    expect_error(c.call("io.mmpd.Handoff", handoff_msg(dev, user="tool", pid=2**31 - 2), more=True),
+                 "io.mmpd.IoError", device=dev, errno=errno.ESRCH)
+    p = ok_params(c.call("io.mmpd.Check", {"device": dev}))
+    assert p["may_use"] is True and "use" not in p["volume"], p
+    ok_params(c.call("io.mmpd.Release", {"device": dev}))
+
+
+@test("Handoff: go, then in_use; Check, List and Watch show the use; Handoff/Release: UseInProgress; "
+      "EndUse releases", fake=True, priv=True)
+def t_handoff():
+    w, c, look = main_conn(), main_conn(), main_conn()
+    dev = "/dev/fake-ho-a"
+    w.send("io.mmpd.Watch", more=True)
+    time.sleep(0.1)
+    claim_held(c, dev)
+    t0 = boottime_usec()
+    parts, final = c.stream("io.mmpd.Handoff", handoff_msg(dev, mount_point="/mnt/a"))
+    assert len(parts) == 1, "expected one go reply, got %r" % parts
+    first = ok_params(parts[0])
+    assert first["go"] is True, first
+    v = first["volume"]
+    assert v["state"] == "in_use" and v["device"] == dev, v
+    u = v["use"]
+    assert u["phase"] == "handing_off" and u["user"] == "kernel" and u["mode"] == "fast", u
+    assert u["mount_point"] == "/mnt/a" and u["keep"] is False and "pid" not in u, u
+    assert t0 <= u["since_usec"] <= boottime_usec(), (t0, u)
+    assert "user_node" not in u and "fence_at_usec" not in v, v
+    assert "continues" not in final
+    last = ok_params(final)
+    assert last["go"] is False, last
+    v = last["volume"]
+    assert v["state"] == "in_use", v
+    u = v["use"]
+    assert u["phase"] == "in_use" and u["user"] == "kernel" and u["mount_point"] == "/mnt/a", u
+    assert u["user_node"] == "host-a" and isinstance(u["user_seq"], int), u
+    assert isinstance(u["last_change_usec"], int), u
+
+    # a second Handoff while in use
+    expect_error(look.call("io.mmpd.Handoff", handoff_msg(dev, user="tool", pid=os.getpid()), more=True),
+                 "io.mmpd.UseInProgress", device=dev, user="kernel", node="host-a")
+    # Check: the user's writes are seen, the fence deadline is ahead
+    p = ok_params(look.call("io.mmpd.Check", {"device": dev}))
+    now = boottime_usec()
+    assert p["may_use"] is True, p
+    assert now < p["guaranteed_until_usec"] < now + 3600 * 10**6, (now, p)
+    assert p["guaranteed_until_usec"] == p["volume"]["fence_at_usec"], p
+    assert time.time() - 2 < p["guaranteed_until_wall"] <= time.time() + 3600, p
+    assert p["volume"]["state"] == "in_use" and p["volume"]["use"]["phase"] == "in_use", p
+    # List
+    vols = [x for x in ok_params(look.call("io.mmpd.List"))["volumes"] if x["device"] == dev]
+    assert len(vols) == 1 and vols[0]["state"] == "in_use", vols
+    assert vols[0]["use"]["user"] == "kernel" and vols[0]["use"]["mount_point"] == "/mnt/a", vols
+    # Release may not pull it from under its user
+    r = look.call("io.mmpd.Release", {"device": dev})
+    expect_error(r, "io.mmpd.UseInProgress", device=dev, user="kernel", node="host-a")
+    assert isinstance(r["parameters"]["seq"], int), r
+    expect_error(look.call("io.mmpd.Claim", {"device": dev}), "io.mmpd.AlreadyClaimed", state="in_use")
+
+    # EndUse: released and gone
+    r = c.call("io.mmpd.EndUse", {"device": dev})
+    assert "continues" not in r
+    v = ok_params(r)["volume"]
+    check_volume(v, dev, "released")
+    assert "use" not in v, v
+    expect_error(look.call("io.mmpd.Check", {"device": dev}), "io.mmpd.NoSuchVolume", device=dev)
+
+    seen = watch_until(w, dev, "removed")
+    assert "use_busy" not in seen, seen
+    for t in ("claimed", "handoff", "in_use", "use_ended", "released"):
+        assert t in seen, (t, seen)
+    assert (seen.index("claimed") < seen.index("handoff") < seen.index("in_use") < seen.index("use_ended")
+            < seen.index("released") < seen.index("removed")), seen
+
+
+@test("Handoff of a tool with keep; EndUse keep re-claims (claiming, then held); EndUse keep of a held volume "
+      "answers at once", fake=True, priv=True)
+def t_end_use_keep():
+    c, look = main_conn(), main_conn()
+    dev = "/dev/fake-ho-keep"
+    claim_held(c, dev)
+    parts, final = c.stream("io.mmpd.Handoff", handoff_msg(dev, user="tool", pid=os.getpid(), mode="wait"))
+    assert len(parts) == 1 and ok_params(parts[0])["go"] is True, parts
+    u = ok_params(final)["volume"]["use"]
+    assert u["user"] == "tool" and u["mode"] == "wait" and u["pid"] == os.getpid(), u
+    assert u["keep"] is False and "mount_point" not in u, u
+    v = ok_params(c.call("io.mmpd.EndUse", {"device": dev, "keep": True}))["volume"]
+    check_volume(v, dev, "claiming")
+    assert "use" not in v, v
+    p = ok_params(look.call("io.mmpd.Check", {"device": dev}))
+    assert p["may_use"] is False, p
+    assert wait_state(look, dev, "held")
+    p = ok_params(look.call("io.mmpd.Check", {"device": dev}))
+    assert p["may_use"] is True and "use" not in p["volume"], p
+    # nothing in use, keep: it stays held, answered at once
+    v = ok_params(c.call("io.mmpd.EndUse", {"device": dev, "keep": True}))["volume"]
+    check_volume(v, dev, "held")
+    ok_params(c.call("io.mmpd.Release", {"device": dev}))
+
+
+@test("Handoff with keep; EndUse without keep uses the Handoff's keep (re-claim)", fake=True, priv=True)
+def t_end_use_keep_default():
+    c = main_conn()
+    dev = "/dev/fake-ho-keep2"
+    claim_held(c, dev)
+    parts, final = c.stream("io.mmpd.Handoff", handoff_msg(dev, keep=True))
+    assert ok_params(final)["volume"]["use"]["keep"] is True, final
+    check_volume(ok_params(c.call("io.mmpd.EndUse", {"device": dev}))["volume"], dev, "claiming")
+    assert wait_state(c, dev, "held")
+    ok_params(c.call("io.mmpd.Release", {"device": dev}))
+
+
+@test("a handoff with no user write: go, then HandoffFailed with a reason; re-claimed; EndUse then releases",
+      fake=True, priv=True)
+def t_handoff_failed():
+    c, look = main_conn(), main_conn()
+    dev = "/dev/fake-handofffail1"
+    claim_held(c, dev)
+    parts, final = c.stream("io.mmpd.Handoff", handoff_msg(dev))
+    assert len(parts) == 1 and ok_params(parts[0])["go"] is True, parts
+    p = expect_error(final, "io.mmpd.HandoffFailed", device=dev)
+    assert "handoff timeout" in p["reason"], p
+    v = ok_params(look.call("io.mmpd.Check", {"device": dev}))["volume"]
+    assert v["state"] in ("claiming", "held") and "use" not in v, v
+    assert wait_state(look, dev, "held")
+    # the caller's EndUse after a failed handoff: released
+    check_volume(ok_params(c.call("io.mmpd.EndUse", {"device": dev}))["volume"], dev, "released")
+    expect_error(look.call("io.mmpd.Check", {"device": dev}), "io.mmpd.NoSuchVolume")
+
+
+@test("EndUse before the user's first write ends the pending Handoff with HandoffFailed", fake=True, priv=True)
+def t_end_use_during_handoff():
+    c, other = main_conn(), main_conn()
+    dev = "/dev/fake-ho-early"
+    claim_held(c, dev)
+    c.send("io.mmpd.Handoff", handoff_msg(dev), more=True)
+    first = c.recv()
+    assert first.get("continues") and ok_params(first)["go"] is True, first
+    v = ok_params(other.call("io.mmpd.EndUse", {"device": dev}))["volume"]
+    check_volume(v, dev, "claiming")
+    expect_error(c.recv(), "io.mmpd.HandoffFailed", device=dev)
+    assert wait_state(other, dev, "held")
+    ok_params(other.call("io.mmpd.Release", {"device": dev}))
+
+
+@test("EndUse while the user still writes: UseInProgress, still in use; Watch sees no use_busy",
+      fake=True, priv=True)
+def t_end_use_busy():
+    with Server("--fake-wait", "0.05") as srv:
+        w, c = srv.conn(), srv.conn()
+        dev = "/dev/fake-busyuse1"
+        w.send("io.mmpd.Watch", more=True)
+        time.sleep(0.1)
+        claim_held(c, dev)
+        parts, final = c.stream("io.mmpd.Handoff", handoff_msg(dev))
+        assert ok_params(final)["volume"]["use"]["phase"] == "in_use", final
+        r = c.call("io.mmpd.EndUse", {"device": dev})
+        expect_error(r, "io.mmpd.UseInProgress", device=dev, user="kernel", node="host-a")
+        assert isinstance(r["parameters"]["seq"], int), r
+        p = ok_params(c.call("io.mmpd.Check", {"device": dev}))
+        assert p["may_use"] is True and p["volume"]["state"] == "in_use", p
+        assert p["volume"]["use"]["phase"] == "in_use", p
+        seen = watch_until(w, dev, "in_use")
+        while not w.silent_for(0.3):
+            while b"\0" in w.buf:
+                seen.append(w.recv()["parameters"]["event"]["type"])
+        assert "use_busy" not in seen, seen
+        expect_error(c.call("io.mmpd.Release", {"device": dev}), "io.mmpd.UseInProgress")
+
+
+@test("EndUse of a volume re-claiming after its use answers at once (state claiming)", fake=True, priv=True,
+      todo="server: m_end_use overwrites r (-EALREADY) with early_replay()'s result")
+def t_end_use_reclaiming():
+    c = main_conn()
+    dev = "/dev/fake-ho-reclaim"
+    claim_held(c, dev)
+    c.stream("io.mmpd.Handoff", handoff_msg(dev, keep=True))
+    check_volume(ok_params(c.call("io.mmpd.EndUse", {"device": dev}))["volume"], dev, "claiming")
+    try:
+        r = c.call("io.mmpd.EndUse", {"device": dev})
+        check_volume(ok_params(r)["volume"], dev, "claiming")
+    finally:
+        c2 = main_conn()
+        wait_state(c2, dev, "held")
+        ok_params(c2.call("io.mmpd.Release", {"device": dev}))
+
+
 # ---- Inspect ---------------------------------------------------------------------------
 
 
@@ -597,6 +865,39 @@ def t_access_nobody():
         expect_error(x, "org.varlink.service.PermissionDenied")
 
 
+@test("unprivileged peer: Handoff and EndUse get PermissionDenied", root=True)
+def t_access_handoff():
+    dev = "/dev/fake-nobody"
+    r = as_user(socket_path(), [
+        call_msg("io.mmpd.Handoff", handoff_msg(dev), more=True),
+        call_msg("io.mmpd.Handoff", {}, more=True),       # denied before its parameters are looked at
+        call_msg("io.mmpd.EndUse", {"device": dev}),
+        call_msg("io.mmpd.EndUse", {"device": dev, "keep": True}),
+    ])
+    for x in r:
+        expect_error(x, "org.varlink.service.PermissionDenied")
+
+
+@test("unprivileged peer: Handoff and EndUse of a held volume are denied, the volume is untouched",
+      fake=True, root=True)
+def t_access_handoff_held():
+    c = main_conn()
+    dev = "/dev/fake-ho-nobody"
+    claim_held(c, dev)
+    try:
+        r = as_user(socket_path(), [
+            call_msg("io.mmpd.Handoff", handoff_msg(dev), more=True),
+            call_msg("io.mmpd.EndUse", {"device": dev}),
+            call_msg("io.mmpd.Check", {"device": dev}),
+        ])
+        expect_error(r[0], "org.varlink.service.PermissionDenied")
+        expect_error(r[1], "org.varlink.service.PermissionDenied")
+        p = ok_params(r[2])
+        assert p["may_use"] is True and p["volume"]["state"] == "held" and "use" not in p["volume"], p
+    finally:
+        ok_params(c.call("io.mmpd.Release", {"device": dev}))
+
+
 @test("admin_group: members (primary or supplementary) may Claim and Release", fake=True, root=True)
 def t_access_admin_group():
     with Server("--admin-group", "4242", "--fake-wait", "0.05") as srv:
@@ -747,7 +1048,7 @@ def main():
         MAIN = Server("--idle-timeout", str(idle_timeout()), "--partial-timeout", str(partial_timeout()),
                       valgrind=valgrind)
     failed = 0
-    for i, (name, fn, fake, root, priv, needs) in enumerate(TESTS, 1):
+    for i, (name, fn, fake, root, priv, needs, todo) in enumerate(TESTS, 1):
         skip = None
         if priv and REAL and not ROOT:
             root = True         # the real daemon's admin_group is unknown here
@@ -772,13 +1073,18 @@ def main():
         try:
             res = fn()
         except Exception:
-            failed += 1
-            print("not ok %d - %s" % (i, name))
+            if todo:            # a known bug: TAP TODO (XFAIL), not a failure
+                print("not ok %d - %s # TODO %s" % (i, name, todo))
+            else:
+                failed += 1
+                print("not ok %d - %s" % (i, name))
             for line in traceback.format_exc().splitlines():
                 print("# " + line)
         else:
             if isinstance(res, str) and res.startswith("SKIP"):
                 print("ok %d - %s # %s" % (i, name, res))
+            elif todo:          # fixed: XPASS, time to drop the todo
+                print("ok %d - %s # TODO %s" % (i, name, todo))
             else:
                 print("ok %d - %s (%.2f s)" % (i, name, time.monotonic() - t0))
         sys.stdout.flush()

@@ -229,12 +229,12 @@ def call_msg(method, params=None, **flags):
 TESTS = []
 
 
-def test(name, fake=False, root=False, priv=False, needs=()):
+def test(name, fake=False, root=False, priv=False, needs=(), todo=None):
     """fake: needs the test server; root: needs root itself (setpriv);
     priv: needs Claim/Release rights (root, or our group as the test
-    server's admin_group)."""
+    server's admin_group); todo: a known bug (why), reported as TAP TODO."""
     def deco(f):
-        TESTS.append((name, f, fake, root, priv, needs))
+        TESTS.append((name, f, fake, root, priv, needs, todo))
         return f
     return deco
 
