@@ -104,6 +104,113 @@ static void table(void **state)
         expect(-EEXIST, &claim_held, "io.mmpd.AlreadyClaimed", "{\"device\":\"/dev/sdb\",\"state\":\"held\"}");
 }
 
+/* Handed to a local kernel mount whose first write is on disk. */
+static struct volume_info in_use_info(void)
+{
+        struct volume_info i = held_info();
+
+        i.state = i.sm.state = MMP_STATE_IN_USE;
+        i.phase = i.sm.phase = MMP_PHASE_IN_USE;
+        i.in_use = true;
+        i.use_mount_point = "/mnt/a";
+        i.sm.user = MMP_USER_KERNEL;
+        i.sm.mode = MMP_HANDOFF_FAST;
+        i.sm.use_since = 98 * MMP_USEC_PER_SEC;
+        i.sm.user_seen = true;
+        i.sm.last_change = 99 * MMP_USEC_PER_SEC;
+        i.sm.user_block = (struct mmp_block) { .magic = MMP_MAGIC, .seq = 3, .check_interval = 10 };
+        strcpy(i.sm.user_block.nodename, "host-a");
+        strcpy(i.sm.user_block.bdevname, "sdb");
+        return i;
+}
+
+static void use_errors(void **state)
+{
+        struct volume_info in_use = in_use_info(), claiming = held_info(), handing = in_use_info();
+        struct vl_error_ctx not_held = { .op = VL_OP_END_USE, .device = "/dev/x", .info = &claiming };
+        struct vl_error_ctx busy = { .op = VL_OP_END_USE, .device = "/dev/x", .info = &in_use };
+        struct vl_error_ctx busy_handing = { .op = VL_OP_END_USE, .device = "/dev/x", .info = &handing };
+        struct vl_error_ctx busy_release = { .op = VL_OP_RELEASE, .device = "/dev/x", .info = &in_use };
+        struct vl_error_ctx failed = { .op = VL_OP_HANDOFF, .device = "/dev/x", .info = &claiming,
+                                       .reason = "no write from the local user within the handoff timeout" };
+        struct vl_error_ctx handoff = { .op = VL_OP_HANDOFF, .device = "/dev/x", .info = &claiming };
+        struct vl_error_ctx no_pid = { .op = VL_OP_HANDOFF, .device = "/dev/x", .info = &claiming,
+                                       .reason = "no such process (pid)" };
+
+        claiming.state = claiming.sm.state = MMP_STATE_CLAIMING;
+        handing.phase = handing.sm.phase = MMP_PHASE_HANDING_OFF;
+        handing.sm.user_seen = false;
+        expect(-ENOLCK, &not_held, "io.mmpd.NotHeld", "{\"device\":\"/dev/x\",\"state\":\"claiming\"}");
+        expect(-EBUSY, &busy, "io.mmpd.UseInProgress",
+               "{\"device\":\"/dev/x\",\"node\":\"host-a\",\"seq\":3,\"user\":\"kernel\"}");
+        expect(-EBUSY, &busy_release, "io.mmpd.UseInProgress",
+               "{\"device\":\"/dev/x\",\"node\":\"host-a\",\"seq\":3,\"user\":\"kernel\"}");
+        /* no write of the user's seen yet: the last block on disk */
+        expect(-EBUSY, &busy_handing, "io.mmpd.UseInProgress",
+               "{\"device\":\"/dev/x\",\"node\":\"peer\",\"seq\":42,\"user\":\"kernel\"}");
+        expect(-ETIMEDOUT, &failed, "io.mmpd.HandoffFailed",
+               "{\"device\":\"/dev/x\",\"reason\":\"no write from the local user within the handoff timeout\"}");
+        expect(-ECANCELED, &handoff, "io.mmpd.HandoffFailed",
+               "{\"device\":\"/dev/x\",\"reason\":\"Operation canceled\"}");
+        expect(-ESRCH, &no_pid, "io.mmpd.IoError",
+               "{\"device\":\"/dev/x\",\"errno\":3,\"reason\":\"no such process (pid)\"}");
+}
+
+static void use_fields(void **state)
+{
+        struct volume_info i = in_use_info();
+        json_t *v = vl_volume_json(&i), *u;
+
+        assert_non_null(v);
+        assert_string_equal(json_string_value(json_object_get(v, "state")), "in_use");
+        u = json_object_get(v, "use");
+        assert_non_null(u);
+        assert_string_equal(json_string_value(json_object_get(u, "user")), "kernel");
+        assert_string_equal(json_string_value(json_object_get(u, "mode")), "fast");
+        assert_string_equal(json_string_value(json_object_get(u, "phase")), "in_use");
+        assert_string_equal(json_string_value(json_object_get(u, "mount_point")), "/mnt/a");
+        assert_true(json_is_false(json_object_get(u, "keep")));
+        assert_null(json_object_get(u, "pid"));
+        assert_int_equal(json_integer_value(json_object_get(u, "since_usec")), 98 * MMP_USEC_PER_SEC);
+        assert_int_equal(json_integer_value(json_object_get(u, "last_change_usec")), 99 * MMP_USEC_PER_SEC);
+        assert_int_equal(json_integer_value(json_object_get(u, "user_seq")), 3);
+        assert_string_equal(json_string_value(json_object_get(u, "user_node")), "host-a");
+        assert_string_equal(json_string_value(json_object_get(u, "user_device")), "sdb");
+        json_decref(v);
+
+        /* a tool, before its first write: pid, no user block yet */
+        i.phase = i.sm.phase = MMP_PHASE_HANDING_OFF;
+        i.sm.user = MMP_USER_TOOL;
+        i.sm.mode = MMP_HANDOFF_WAIT;
+        i.sm.user_seen = false;
+        i.use_pid = 1234;
+        i.use_mount_point = NULL;
+        i.use_keep = true;
+        v = vl_volume_json(&i);
+        u = json_object_get(v, "use");
+        assert_string_equal(json_string_value(json_object_get(u, "user")), "tool");
+        assert_string_equal(json_string_value(json_object_get(u, "mode")), "wait");
+        assert_string_equal(json_string_value(json_object_get(u, "phase")), "handing_off");
+        assert_int_equal(json_integer_value(json_object_get(u, "pid")), 1234);
+        assert_true(json_is_true(json_object_get(u, "keep")));
+        assert_null(json_object_get(u, "mount_point"));
+        assert_null(json_object_get(u, "user_node"));
+        assert_null(json_object_get(u, "last_change_usec"));
+        json_decref(v);
+
+        i.phase = i.sm.phase = MMP_PHASE_USE_END_READ;
+        v = vl_volume_json(&i);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(v, "use"), "phase")), "ending");
+        json_decref(v);
+
+        /* not in use: no use object */
+        i.in_use = false;
+        i.state = MMP_STATE_HELD;
+        v = vl_volume_json(&i);
+        assert_null(json_object_get(v, "use"));
+        json_decref(v);
+}
+
 static void volume_fields(void **state)
 {
         struct volume_info i = held_info();
@@ -154,6 +261,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(table),
                 cmocka_unit_test(volume_fields),
+                cmocka_unit_test(use_errors),
+                cmocka_unit_test(use_fields),
                 cmocka_unit_test(strings_and_time),
         };
 
