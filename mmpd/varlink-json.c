@@ -122,7 +122,8 @@ static json_t *use_json(const struct volume_info *i)
 
         jb_str(&b, "user", mmp_user_name(sm->user));
         jb_str(&b, "mode", mmp_handoff_mode_name(sm->mode));
-        jb_str(&b, "phase", i->phase == MMP_PHASE_HANDING_OFF ? "handing_off" :
+        jb_str(&b, "phase", i->phase == MMP_PHASE_HANDING_OFF || i->phase == MMP_PHASE_HANDOFF_CHECK ||
+                            i->phase == MMP_PHASE_HANDOFF_WRITE ? "handing_off" :
                             i->phase == MMP_PHASE_USE_END_READ ? "ending" : "in_use");
         if (i->use_pid > 0)
                 jb_int(&b, "pid", i->use_pid);

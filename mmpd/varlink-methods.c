@@ -526,7 +526,7 @@ static int m_end_use(struct vl_call *c)
         json_t *keep = json_object_get(c->params, "keep");
         struct volume_info info;
         struct volume *v;
-        int r;
+        int ended, r;
 
         v = manager_find(m, param_str(c, "device"));
         if (!v)
@@ -536,18 +536,19 @@ static int m_end_use(struct vl_call *c)
         if (!c->sub)
                 return -ENOMEM;
         c->starting = true;
-        r = manager_end_use(m, v, json_is_boolean(keep) ? json_is_true(keep) : -1);
+        ended = manager_end_use(m, v, json_is_boolean(keep) ? json_is_true(keep) : -1);
         c->starting = false;
-        if (r < 0 && r != -EALREADY) {
+        if (ended < 0 && ended != -EALREADY) {
                 volume_get_info(v, &info);
-                return vl_call_send(c, error_for(c, r, VL_OP_END_USE, &info, false, NULL), true);
+                return vl_call_send(c, error_for(c, ended, VL_OP_END_USE, &info, false, NULL), true);
         }
         r = early_replay(c);
         if (r != 0)
                 return r < 0 ? r : 0;
         volume_get_info(v, &info);
+        /* -EALREADY: nothing in use (held, or re-claiming after its use). */
         if (c->oneway || info.state == MMP_STATE_RELEASED || info.state == MMP_STATE_HELD ||
-            (info.state == MMP_STATE_CLAIMING && r == -EALREADY))
+            (info.state == MMP_STATE_CLAIMING && ended == -EALREADY))
                 return vl_reply(c, pack1("volume", vl_volume_json(&info)), true);
         return 0;
 }

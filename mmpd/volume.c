@@ -440,7 +440,8 @@ int volume_handoff(struct volume *v, const struct handoff_request *req)
         double timeout = v->opts.handoff_timeout > 0 ? v->opts.handoff_timeout : MMPD_DEFAULT_HANDOFF_TIMEOUT;
         int pidfd = -1, r;
 
-        if (v->state == MMP_STATE_IN_USE)
+        /* In use, or a handoff's check read or CLEAN write in flight. */
+        if (v->state == MMP_STATE_IN_USE || v->use.user != MMP_USER_NONE)
                 return -EBUSY;
         if (v->state != MMP_STATE_HELD || !v->sm)
                 return -ENOLCK;
@@ -778,8 +779,8 @@ void volume_get_info(struct volume *v, struct volume_info *ret)
         ret->wall_now = wall_now();
         if (v->state == MMP_STATE_LOST)
                 ret->have_fence = fencer_get(manager_fencer(v->m), v->name, &ret->fence) >= 0;
-        ret->in_use = v->use.user != MMP_USER_NONE &&
-                      (v->state == MMP_STATE_IN_USE || v->state == MMP_STATE_LOST);
+        /* From the handoff request until the use ends (kept when lost). */
+        ret->in_use = v->use.user != MMP_USER_NONE;
         ret->use_pid = v->use.pid;
         ret->use_mount_point = v->use.mount_point;
         ret->use_keep = v->use.keep;

@@ -600,8 +600,7 @@ def t_end_use_busy():
         expect_error(c.call("io.mmpd.Release", {"device": dev}), "io.mmpd.UseInProgress")
 
 
-@test("EndUse of a volume re-claiming after its use answers at once (state claiming)", fake=True, priv=True,
-      todo="server: m_end_use overwrites r (-EALREADY) with early_replay()'s result")
+@test("EndUse of a volume re-claiming after its use answers at once (state claiming)", fake=True, priv=True)
 def t_end_use_reclaiming():
     c = main_conn()
     dev = "/dev/fake-ho-reclaim"
