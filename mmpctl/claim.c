@@ -3,6 +3,8 @@
  * mmpctl claim [--name NAME] DEVICE: have mmpd claim DEVICE and wait until
  * the claim is decided (about 2W: ~42 s with default intervals).  On a
  * terminal one line on stderr shows where the claim is; otherwise quiet.
+ * mount and exec claim through mmpctl_claim_volume() and wait for a claim
+ * under way with mmpctl_wait_claimed().
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libmmp.h"
@@ -85,7 +88,8 @@ static int on_progress(struct mmp_client *client, const struct mmp_volume_event 
 }
 
 /* AlreadyClaimed: fine if this node holds it; ask mmpd. */
-static int already_claimed(struct mmp_client *client, const char *device, struct claim_view *cv)
+static int already_claimed(struct mmp_client *client, const char *device, struct claim_view *cv,
+                           bool announce)
 {
         struct mmp_check chk = MMP_CHECK_INIT;
         bool held;
@@ -95,7 +99,7 @@ static int already_claimed(struct mmp_client *client, const char *device, struct
         held = r == 0 && chk.volume && mmp_volume_get_state(chk.volume) == MMP_VOLUME_HELD;
         mmp_check_clear(&chk);
         if (held) {
-                if (cv->tty)
+                if (cv->tty || announce)
                         fprintf(stderr, "%s is already held by this node\n", device);
                 return MMPCTL_EXIT_OK;
         }
@@ -137,11 +141,9 @@ int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv)
                 { "help",   no_argument,       NULL, 'h' },
                 {}
         };
-        struct claim_view cv = { .tty = isatty(STDERR_FILENO) };
         struct mmp_client *client = NULL;
-        struct mmp_volume *v = NULL;
         const char *name = NULL, *device;
-        int c, r, ret;
+        int c, ret;
 
         while ((c = getopt_long(argc, argv, "hn:", options, NULL)) >= 0) {
                 switch (c) {
@@ -168,6 +170,20 @@ int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv)
         /* No timeout: mmpd streams progress, but a wait may last W (up to 360 s). */
         if (mmpctl_connect(ctx, 0, &client) < 0)
                 return MMPCTL_EXIT_ERROR;
+        ret = mmpctl_claim_volume(client, device, name, false);
+        mmp_client_free(client);
+        return ret;
+}
+
+int mmpctl_claim_volume(struct mmp_client *client, const char *device, const char *name,
+                        bool announce)
+{
+        struct claim_view cv = { .tty = isatty(STDERR_FILENO) };
+        struct mmp_volume *v = NULL;
+        int r, ret;
+
+        if (announce && !cv.tty)
+                fprintf(stderr, "claiming %s (this takes about twice its MMP wait)\n", device);
         r = mmp_claim(client, device, name, on_progress, &cv, &v);
         clear_line(&cv);
 
@@ -175,7 +191,7 @@ int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv)
         case 0: {
                 uint32_t seq;
 
-                if (cv.tty) {
+                if (cv.tty || announce) {
                         if (mmp_volume_get_seq(v, &seq) == 0)
                                 fprintf(stderr, "claimed %s (seq %" PRIu32 ")\n", device, seq);
                         else
@@ -192,7 +208,7 @@ int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv)
                 const struct mmp_error *e = mmp_client_last_error(client);
                 _cleanup_free_ char *msg = e ? strdup(mmp_error_get_message(e)) : NULL;
 
-                ret = already_claimed(client, device, &cv);
+                ret = already_claimed(client, device, &cv, announce);
                 if (ret >= 0)
                         break;
                 /* A claim of it is under way (or it was lost): not ours now. */
@@ -210,6 +226,80 @@ int mmpctl_cmd_claim(struct mmpctl_ctx *ctx, int argc, char **argv)
                 ret = MMPCTL_EXIT_ERROR;
         }
         mmp_volume_unref(v);
-        mmp_client_free(client);
         return ret;
+}
+
+/* ---- waiting for a claim under way --------------------------------------- */
+
+#define WAIT_POLL_NSEC (500 * 1000 * 1000)
+
+/* Why a claim we waited for did not end held, for "mmpctl: ...". */
+static void print_not_held(const char *device, const struct mmp_volume *v)
+{
+        const struct mmp_holder *h = mmp_volume_get_holder(v);
+        const char *err = mmp_volume_get_error(v);
+        _cleanup_free_ char *state = mmpctl_escape(mmp_volume_get_state_name(v));
+        _cleanup_free_ char *why = err ? mmpctl_escape(err) : NULL;
+        _cleanup_free_ char *node = h ? mmpctl_escape(mmp_holder_get_node(h)) : NULL;
+
+        if (mmp_volume_get_state(v) == MMP_VOLUME_REFUSED && node)
+                mmpctl_err("refused: %s is in use by node '%s' (seq %" PRIu32 ")", device, node,
+                           mmp_holder_get_seq(h));
+        else
+                mmpctl_err("%s is not held: state %s%s%s", device, state ? state : "?",
+                           why ? ": " : "", why ? why : "");
+}
+
+int mmpctl_wait_claimed(struct mmp_client *client, const char *device, bool announce)
+{
+        struct claim_view cv = { .tty = isatty(STDERR_FILENO) };
+        const struct timespec pause = { 0, WAIT_POLL_NSEC };
+        bool said = false;
+        int ret;
+
+        for (;;) {
+                struct mmp_check chk = MMP_CHECK_INIT;
+                enum mmp_volume_state st;
+                char text[256];
+                uint32_t seq;
+                int r;
+
+                r = mmp_check(client, device, &chk);
+                if (r < 0) {
+                        clear_line(&cv);
+                        mmpctl_err_call(client, r, NULL);
+                        return r == -ENOENT && mmpctl_is_reply_error(client) ?
+                                MMPCTL_EXIT_UNUSABLE : MMPCTL_EXIT_ERROR;
+                }
+                st = mmp_volume_get_state(chk.volume);
+                if (st == MMP_VOLUME_CLAIMING) {
+                        if (cv.tty) {
+                                progress_text(chk.volume, text, sizeof(text));
+                                fprintf(stderr, "\r\033[K%s: %s", device, text);
+                                fflush(stderr);
+                                cv.line_shown = true;
+                        } else if (announce && !said) {
+                                fprintf(stderr, "waiting for mmpd's claim of %s\n", device);
+                                said = true;
+                        }
+                        mmp_check_clear(&chk);
+                        nanosleep(&pause, NULL);
+                        continue;
+                }
+                clear_line(&cv);
+                if (st == MMP_VOLUME_HELD) {
+                        if (cv.tty || announce) {
+                                if (mmp_volume_get_seq(chk.volume, &seq) == 0)
+                                        fprintf(stderr, "claimed %s (seq %" PRIu32 ")\n", device, seq);
+                                else
+                                        fprintf(stderr, "claimed %s\n", device);
+                        }
+                        ret = MMPCTL_EXIT_OK;
+                } else {
+                        print_not_held(device, chk.volume);
+                        ret = MMPCTL_EXIT_UNUSABLE;
+                }
+                mmp_check_clear(&chk);
+                return ret;
+        }
 }

@@ -7,6 +7,9 @@
  *   - STATUS= with the state, seq and holder, refreshed every few seconds;
  *   - exit 1 when the volume is LOST (or released by someone else), so the
  *     unit fails and units with BindsTo= on it are stopped;
+ *   - a volume handed to a local user (in_use: `mmpctl mount`, `mmpctl
+ *     exec`) is still this node's, and so is one mmpd claims again when the
+ *     use ends (keep); a use that ends in a release ends the hold;
  *   - SIGTERM/SIGINT releases the volume (mmpd writes CLEAN), exit 0.
  *
  * When mmpd restarts (its fd store carries the hold), the event stream
@@ -92,8 +95,18 @@ static void send_status(const struct mmp_volume *v)
         const struct mmp_holder *ho = mmp_volume_get_holder(v);
         _cleanup_free_ char *node = ho ? mmpctl_escape(mmp_holder_get_node(ho)) : NULL;
         _cleanup_free_ char *dev = ho ? mmpctl_escape(mmp_holder_get_device(ho)) : NULL;
+        char use[512];
         uint32_t seq;
 
+        if (mmp_volume_in_use(v)) {
+                if (mmp_volume_get_use_user_seq(v, &seq) == 0)
+                        sd_notifyf(0, "STATUS=%s: %s, user seq %" PRIu32, mmp_volume_get_state_name(v),
+                                   mmpctl_use_text(v, use, sizeof(use)), seq);
+                else
+                        sd_notifyf(0, "STATUS=%s: %s", mmp_volume_get_state_name(v),
+                                   mmpctl_use_text(v, use, sizeof(use)));
+                return;
+        }
         if (mmp_volume_get_seq(v, &seq) < 0)
                 seq = 0;
         sd_notifyf(0, "STATUS=%s: seq %" PRIu32 ", holder node '%s' device '%s'",
@@ -136,8 +149,18 @@ static int on_event(struct mmp_client *client, const struct mmp_volume_event *ev
         case MMP_VOLUME_EVENT_REMOVED:
                 mmpctl_err("%s: released outside this unit", h->device);
                 hold_exit(h, MMPCTL_EXIT_UNUSABLE, "released outside this unit");
+        case MMP_VOLUME_EVENT_REFUSED:
+                /* Only a claim after a use ended can be refused now. */
+                mmpctl_err("%s: claimed again after its use, refused: %s", h->device,
+                           why ? why : "no reason given");
+                snprintf(status, sizeof(status), "refused after use: %s", why ? why : "-");
+                hold_exit(h, MMPCTL_EXIT_UNUSABLE, status);
         case MMP_VOLUME_EVENT_CLAIMED:
         case MMP_VOLUME_EVENT_CHECK_INTERVAL:
+        case MMP_VOLUME_EVENT_HANDOFF:
+        case MMP_VOLUME_EVENT_IN_USE:
+        case MMP_VOLUME_EVENT_USE_ENDED:
+                /* In use, or claimed again after it: still this node's. */
                 send_status(v);
                 return 0;
         default:
@@ -156,10 +179,11 @@ static int still_held(struct hold *h, struct mmp_client *client)
         if (r < 0)
                 return r;
         st = chk.volume ? mmp_volume_get_state(chk.volume) : MMP_VOLUME_STATE_UNKNOWN;
-        if (st == MMP_VOLUME_HELD)
+        /* Handed to a local user and watched: still ours. */
+        if (st == MMP_VOLUME_HELD || st == MMP_VOLUME_IN_USE)
                 send_status(chk.volume);
         mmp_check_clear(&chk);
-        if (st == MMP_VOLUME_HELD)
+        if (st == MMP_VOLUME_HELD || st == MMP_VOLUME_IN_USE)
                 return 0;
         /* A resumed hold is CLAIMING until its first heartbeat lands. */
         return st == MMP_VOLUME_CLAIMING ? -EAGAIN : -ENOLINK;

@@ -11,7 +11,8 @@ mmpctl_mmpctl_SOURCES = \
 	mmpctl/release.c \
 	mmpctl/check.c \
 	mmpctl/watch.c \
-	mmpctl/hold.c
+	mmpctl/hold.c \
+	mmpctl/use.c
 mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 # libmmp's objects are linked in statically: see lib/libmmp.mk.
 mmpctl_mmpctl_LDADD = shared/libmmp-shared.la lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS) \

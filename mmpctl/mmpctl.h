@@ -95,3 +95,50 @@ const char *mmpctl_format_wall(int64_t t, char *buf, size_t len);
 
 /* Like mmpctl_escape(), for strings that may be NULL: NULL gives "-". */
 char *mmpctl_escape_or_dash(const char *s);
+
+/* ---- claiming (mmpctl/claim.c) -------------------------------------------- */
+
+struct mmp_volume;
+
+/*
+ * Claim @device as `mmpctl claim` does, progress on a terminal; with
+ * @announce also a line on stderr when it starts and ends off a terminal.
+ * Already held by this node is fine.  Returns the exit status, having said
+ * why when it is not MMPCTL_EXIT_OK.
+ */
+int mmpctl_claim_volume(struct mmp_client *client, const char *device, const char *name,
+                        bool announce);
+
+/*
+ * Wait while mmpd claims @device (polling Check), progress as for a claim.
+ * Returns MMPCTL_EXIT_OK once held, else the exit status, having said why.
+ */
+int mmpctl_wait_claimed(struct mmp_client *client, const char *device, bool announce);
+
+/* ---- handing volumes to local users (mmpctl/use.c) -------------------------- */
+
+/*
+ * For mount and exec: make sure mmpd holds @device.  Claims it when mmpd
+ * does not know it, waits while it is being claimed; a volume in use,
+ * lost or released is refused with the reason.  Returns the exit status.
+ */
+int mmpctl_hold_for_use(struct mmp_client *client, const char *device);
+
+/* A volume's use as one phrase: "kernel mount /srv", "tool pid 1234",
+ * followed by " (handing_off)" outside phase in_use; "-" without a use. */
+const char *mmpctl_use_text(const struct mmp_volume *v, char *buf, size_t len);
+
+/*
+ * Say what EndUse did with @device (the volume @v it returned), as "PREFIX;
+ * mmpd released DEV" or "PREFIX; mmpd claims DEV again" on stderr (@prefix
+ * may be NULL).  With @wait, a new claim is followed until decided.
+ * Returns the exit status: MMPCTL_EXIT_UNUSABLE when that claim failed.
+ */
+int mmpctl_report_end_of_use(struct mmp_client *client, const char *device,
+                             const struct mmp_volume *v, bool wait, const char *prefix);
+
+/* mmp_end_use() on @client and mmpctl_report_end_of_use(); a failed call is
+ * said and returns MMPCTL_EXIT_ERROR. */
+int mmpctl_end_use(struct mmp_client *client, const char *device, int keep, bool wait,
+                   const char *prefix);
+

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * mmpctl status [--json] [DEVICE]: the volumes mmpd knows, as a table, or
- * as io.mmpd's own JSON ({"volumes":[...]} like List, or one Volume).
+ * as io.mmpd's own JSON ({"volumes":[...]} like List, or one Volume).  A
+ * USE column ("kernel mount /srv", "tool pid 1234") is shown when some
+ * volume is handed to a local user.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -13,10 +15,14 @@
 #include "libmmp.h"
 #include "mmpctl.h"
 
-enum { COL_VOLUME, COL_DEVICE, COL_STATE, COL_SEQ, COL_HEARTBEAT, COL_HOLDER, COL_CHECK, N_COLS };
+enum {
+        COL_VOLUME, COL_DEVICE, COL_STATE, COL_SEQ, COL_HEARTBEAT, COL_HOLDER, COL_CHECK,
+        COL_USE,        /* last: only when a volume has a use */
+        N_COLS
+};
 
 static const char *const headers[N_COLS] = {
-        "VOLUME", "DEVICE", "STATE", "SEQ", "HEARTBEAT", "HOLDER", "CHECK",
+        "VOLUME", "DEVICE", "STATE", "SEQ", "HEARTBEAT", "HOLDER", "CHECK", "USE",
 };
 
 static void status_usage(FILE *f)
@@ -26,7 +32,8 @@ static void status_usage(FILE *f)
                 "\n"
                 "List the volumes mmpd knows (or only DEVICE, a path or a volume name):\n"
                 "state, sequence number, age of the last heartbeat, the node named in the\n"
-                "MMP block, and the check interval.  --json prints mmpd's own JSON.\n"
+                "MMP block, the check interval, and for a volume handed to a local user\n"
+                "what uses it (kernel mount DIR, tool pid N).  --json prints mmpd's own JSON.\n"
                 "Exit status: 0 success, 2 error (mmpd unreachable, DEVICE unknown).\n");
 }
 
@@ -75,23 +82,30 @@ static char *cell(const struct mmp_volume *v, int col)
                         return strdup("-");
                 snprintf(buf, sizeof(buf), "%" PRIu32 "s", u32);
                 return strdup(buf);
+        case COL_USE:
+                return strdup(mmpctl_use_text(v, buf, sizeof(buf)));
         }
         return NULL;
 }
 
-/* Columns padded to @width, two spaces apart; the last one not padded. */
-static void print_row(const char *const *row, const size_t *width)
+/* @ncols columns padded to @width, two spaces apart; the last one not padded. */
+static void print_row(const char *const *row, const size_t *width, int ncols)
 {
-        for (int c = 0; c + 1 < N_COLS; c++)
+        for (int c = 0; c + 1 < ncols; c++)
                 printf("%-*s  ", (int) width[c], row[c]);
-        printf("%s\n", row[N_COLS - 1]);
+        printf("%s\n", row[ncols - 1]);
 }
 
 static int print_table(struct mmp_volume **vols, size_t n)
 {
         size_t width[N_COLS];
+        int ncols = N_COLS - 1;
         char **cells;
         int r = 0;
+
+        for (size_t i = 0; i < n; i++)
+                if (mmp_volume_in_use(vols[i]))
+                        ncols = N_COLS;
 
         cells = calloc(n * N_COLS + 1, sizeof(char *));
         if (!cells)
@@ -111,9 +125,9 @@ static int print_table(struct mmp_volume **vols, size_t n)
                                 width[c] = strlen(s);
                 }
 
-        print_row(headers, width);
+        print_row(headers, width, ncols);
         for (size_t i = 0; i < n; i++)
-                print_row((const char *const *) &cells[i * N_COLS], width);
+                print_row((const char *const *) &cells[i * N_COLS], width, ncols);
 out:
         for (size_t i = 0; i < n * N_COLS; i++)
                 free(cells[i]);

@@ -82,6 +82,20 @@ static void details(const struct mmp_volume_event *ev, char *buf, size_t len)
                 if (why)
                         snprintf(buf, len, ": %s", why);
                 break;
+        case MMP_VOLUME_EVENT_HANDOFF:
+        case MMP_VOLUME_EVENT_IN_USE:
+        case MMP_VOLUME_EVENT_USE_ENDED: {
+                char use[512];
+
+                /* The user while there is one, else what the volume became. */
+                if (mmp_volume_in_use(v))
+                        snprintf(buf, len, ": %s%s%s", mmpctl_use_text(v, use, sizeof(use)),
+                                 why ? "; " : "", why ? why : "");
+                else
+                        snprintf(buf, len, ": state %s%s%s", state ? state : "?",
+                                 why ? "; " : "", why ? why : "");
+                break;
+        }
         default:
                 snprintf(buf, len, ": state %s", state ? state : "?");
         }

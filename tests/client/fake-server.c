@@ -366,8 +366,10 @@ static int do_check(int fd, const char *dev)
         char *j;
         int r;
 
-        if (strcmp(dev, "/dev/loop1") == 0) {
-                j = vol_json(&vol_data);
+        if (strcmp(dev, "/dev/loop1") == 0 || strncmp(dev, "/dev/handoff-", 13) == 0) {
+                v = vol_data;
+                v.device = dev;
+                j = vol_json(&v);
                 r = replyf(fd, "{\"parameters\":{\"may_use\":true,\"volume\":%s,"
                            "\"guaranteed_until_usec\":%lld,\"guaranteed_until_wall\":%lld}}",
                            j, now + 15000000LL + 500000, wall + 15);
@@ -417,6 +419,12 @@ static int do_watch(int fd, const struct fake_options *opt)
                            "\"reason\":\"no heartbeat verified by the fence deadline\"}},\"continues\":true}", c);
         if (r == 0)
                 r = replyf(fd, "{\"parameters\":{\"event\":{\"type\":\"released\",\"volume\":%s}},\"continues\":true}", b);
+        if (r == 0) {
+                char *d = vol_json_use(&vol_srv, &use_srv);
+
+                r = replyf(fd, "{\"parameters\":{\"event\":{\"type\":\"in_use\",\"volume\":%s}},\"continues\":true}", d);
+                free(d);
+        }
         if (r == 0)
                 r = replyf(fd, "{\"parameters\":{\"event\":{\"type\":\"teleported\",\"volume\":%s}},\"continues\":true}", b);
         if (r == 0 && opt->watch_end == FAKE_WATCH_FINAL)
@@ -499,10 +507,12 @@ static int do_end_use(int fd, const char *msg, const char *dev)
                 snprintf(p, sizeof(p), "{\"device\":\"%s\",\"state\":\"claiming\"}", dev);
                 return reply_error(fd, "io.mmpd.NotHeld", p);
         }
-        if (strcmp(dev, "/dev/loop1") != 0 && strcmp(dev, "/dev/loop2") != 0)
+        if (strcmp(dev, "/dev/loop1") != 0 && strcmp(dev, "/dev/loop2") != 0 &&
+            strncmp(dev, "/dev/handoff-", 13) != 0)
                 return reply_error(fd, "io.mmpd.NoSuchVolume", "{\"device\":\"?\"}");
         v.device = dev;
-        if (get_true(msg, "keep")) {
+        /* After a failed handoff mmpd claims the volume again, keep or not. */
+        if (get_true(msg, "keep") || strcmp(dev, "/dev/handoff-failed") == 0) {
                 v.state = "claiming";
                 v.phase = "reading";
         } else {

@@ -18,14 +18,16 @@
  *   /dev/huge     a reply longer than 16 MiB      /dev/garbage  not JSON
  *   /dev/notobj   a JSON array         /dev/badvol   a volume without a name
  *   /dev/loop3   in use: mounted by the kernel on /srv (List, Check)
+ *   /dev/handoff-*  held, as /dev/loop1 (Check)
  *   Handoff: /dev/loop1 and /dev/loop2 say go, then in use (the use echoes
  *     the request's user, pid, mount_point, keep); /dev/handoff-failed says
  *     go, then HandoffFailed; /dev/handoff-ended says go, then ends with
  *     the volume released; /dev/handoff-nogo ends without go;
  *     /dev/claiming: NotHeld; /dev/oldmmpd: MethodNotFound
- *   EndUse: /dev/loop1 and /dev/loop2 released, or claiming with keep;
+ *   EndUse: /dev/loop1, /dev/loop2 and /dev/handoff-* released, or claiming
+ *     with keep (/dev/handoff-failed: always claiming);
  *     /dev/busy: UseInProgress; /dev/claiming: NotHeld
- * Watch streams six events (the last of an unknown type), then ends as
+ * Watch streams seven events (the last of an unknown type), then ends as
  * told by fake_options.watch_end.  "test.Quit" ends fake_serve() with 1.
  */
 #pragma once

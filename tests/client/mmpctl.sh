@@ -32,14 +32,19 @@ expect() {
 
 # --- status -----------------------------------------------------------------
 run status
-expect "status: table" 0 "VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER   CHECK
-data    /dev/loop1  held     42   1.5s ago   a/loop1  10s
-logs    /dev/loop0  refused  -    -          b/sdc    10s
-srv     /dev/loop3  in_use   77   -          a/loop3  10s" ""
+expect "status: table, with USE when a volume is in use" 0 \
+"VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER   CHECK  USE
+data    /dev/loop1  held     42   1.5s ago   a/loop1  10s    -
+logs    /dev/loop0  refused  -    -          b/sdc    10s    -
+srv     /dev/loop3  in_use   77   -          a/loop3  10s    kernel mount /srv" ""
 
 run status /dev/loop0
 expect "status DEVICE: one row" 0 "VOLUME  DEVICE      STATE    SEQ  HEARTBEAT  HOLDER  CHECK
 logs    /dev/loop0  refused  -    -          b/sdc   10s" ""
+
+run status /dev/loop3
+expect "status DEVICE in use: what uses it" 0 "VOLUME  DEVICE      STATE   SEQ  HEARTBEAT  HOLDER   CHECK  USE
+srv     /dev/loop3  in_use  77   -          a/loop3  10s    kernel mount /srv" ""
 
 run status logs
 is "$rc|$(echo "$out" | tail -n 1 | cut -c1-4)" "0|logs" "status NAME finds a volume by name"
@@ -171,6 +176,7 @@ claimed new (/dev/loop2): seq 7
 slow_io data (/dev/loop1): an MMP I/O took 2.5 s
 lost data (/dev/loop1): no heartbeat verified by the fence deadline
 released new (/dev/loop2)
+in_use srv (/dev/loop3): kernel mount /srv
 teleported new (/dev/loop2): state held"
 
 "$MMPCTL" --socket "$tmp/close.mmpd" watch >"$tmp/out" 2>"$tmp/err"
@@ -184,15 +190,15 @@ esac
 
 "$MMPCTL" --socket "$tmp/final.mmpd" watch >"$tmp/out" 2>"$tmp/err"
 rc=$?
-is "$rc|$(wc -l <"$tmp/out")|$(cat "$tmp/err")" "0|6|mmpctl: mmpd ended the watch" \
+is "$rc|$(wc -l <"$tmp/out")|$(cat "$tmp/err")" "0|7|mmpctl: mmpd ended the watch" \
         "watch: exit 0 when mmpd ends the stream"
 
 if command -v jq >/dev/null 2>&1; then
         "$MMPCTL" --socket "$tmp/close.mmpd" watch --json >"$tmp/out" 2>/dev/null
         is "$(jq -s -c 'map(.type)' "$tmp/out")" \
-                '["progress","claimed","slow_io","lost","released","teleported"]' \
+                '["progress","claimed","slow_io","lost","released","in_use","teleported"]' \
                 "watch --json: one Event object per line"
-        is "$(jq -s -c '.[2].io_usec' "$tmp/out")|$(wc -l <"$tmp/out")" "2500000|6" "watch --json: fields kept"
+        is "$(jq -s -c '.[2].io_usec' "$tmp/out")|$(wc -l <"$tmp/out")" "2500000|7" "watch --json: fields kept"
 else
         skip "watch --json" "jq not installed"
         skip "watch --json fields" "jq not installed"
@@ -203,7 +209,7 @@ for sig in INT TERM; do
         "$MMPCTL" --socket "$S" watch >"$tmp/w.out" 2>"$tmp/w.err" &
         wp=$!
         _i=0
-        while [ "$(wc -l <"$tmp/w.out")" -lt 6 ] && [ $_i -lt 100 ]; do
+        while [ "$(wc -l <"$tmp/w.out")" -lt 7 ] && [ $_i -lt 100 ]; do
                 sleep 0.05
                 _i=$((_i + 1))
         done
@@ -212,7 +218,7 @@ for sig in INT TERM; do
         kill -"$sig" "$wp"
         wait "$wp"
         rc=$?
-        is "$still|$rc|$(wc -l <"$tmp/w.out")|$(cat "$tmp/w.err")" "running|0|6|" \
+        is "$still|$rc|$(wc -l <"$tmp/w.out")|$(cat "$tmp/w.err")" "running|0|7|" \
                 "watch keeps running after the events, SIG$sig ends it with exit 0"
 done
 

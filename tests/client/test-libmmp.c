@@ -496,17 +496,18 @@ static int on_event(struct mmp_client *c, const struct mmp_volume_event *ev, voi
 
 static void test_watch(struct mmp_client *c)
 {
-        struct watch_state w = { .stop_at = 6 };
+        struct watch_state w = { .stop_at = 7 };
         static const int want[] = {
                 MMP_VOLUME_EVENT_PROGRESS, MMP_VOLUME_EVENT_CLAIMED, MMP_VOLUME_EVENT_SLOW_IO,
-                MMP_VOLUME_EVENT_LOST, MMP_VOLUME_EVENT_RELEASED, MMP_VOLUME_EVENT_UNKNOWN,
+                MMP_VOLUME_EVENT_LOST, MMP_VOLUME_EVENT_RELEASED, MMP_VOLUME_EVENT_IN_USE,
+                MMP_VOLUME_EVENT_UNKNOWN,
         };
 
         fake_opt.watch_end = FAKE_WATCH_HOLD;
         is_int(mmp_watch(c, on_event, &w), 7, "Watch returns the callback's stop value");
         has_str(last_request(), "{\"method\":\"io.mmpd.Watch\",\"parameters\":{},\"more\":true}",
                 "Watch request on the wire");
-        is_int(w.n, 6, "six events");
+        is_int(w.n, 7, "seven events");
         ok(memcmp(w.types, want, sizeof(want)) == 0, "event types in order");
         is_int((long long) w.io_usec, 2500000, "slow_io io_usec");
         is_str(w.reason, "no heartbeat verified by the fence deadline", "lost reason");
@@ -518,7 +519,7 @@ static void test_watch(struct mmp_client *c)
         memset(&w, 0, sizeof(w));
         fake_opt.watch_end = FAKE_WATCH_FINAL;
         is_int(mmp_watch(c, on_event, &w), 0, "Watch ended by mmpd: 0");
-        is_int(w.n, 6, "all events first");
+        is_int(w.n, 7, "all events first");
         mmp_volume_unref(w.kept);
 
         memset(&w, 0, sizeof(w));
