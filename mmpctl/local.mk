@@ -12,8 +12,11 @@ mmpctl_mmpctl_SOURCES = \
 	mmpctl/check.c \
 	mmpctl/watch.c \
 	mmpctl/hold.c \
-	mmpctl/use.c
-mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+	mmpctl/use.c \
+	mmpctl/mount.c \
+	mmpctl/umount.c \
+	mmpctl/exec.c
+mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(MOUNT_CFLAGS)
 # libmmp's objects are linked in statically: see lib/libmmp.mk.
 mmpctl_mmpctl_LDADD = shared/libmmp-shared.la lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS) \
-	$(SYSTEMD_LIBS) -lpthread
+	$(SYSTEMD_LIBS) $(MOUNT_LIBS) -lpthread

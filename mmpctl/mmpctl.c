@@ -34,6 +34,12 @@ static const struct mmpctl_cmd commands[] = {
           "print mmpd's volume events as they happen, until interrupted" },
         { "hold", mmpctl_cmd_hold, "[--name NAME] DEVICE",
           "claim DEVICE and keep running while held (for mmpd@.service)" },
+        { "mount", mmpctl_cmd_mount, "[-o OPTS] [-t TYPE] [--mode fast|wait] DEVICE DIR",
+          "mount DEVICE (claimed first if need be) and have mmpd watch the mount" },
+        { "umount", mmpctl_cmd_umount, "[--keep] DIR|DEVICE",
+          "unmount, then have mmpd release the volume (or claim it again: --keep)" },
+        { "exec", mmpctl_cmd_exec, "[--keep] DEVICE -- COMMAND [ARGS...]",
+          "run an e2fsprogs tool on DEVICE while mmpd watches; release or keep after" },
 };
 
 void mmpctl_err(const char *fmt, ...)

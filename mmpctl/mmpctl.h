@@ -31,6 +31,9 @@ int mmpctl_cmd_release(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_check(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_watch(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_hold(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_mount(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_umount(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_exec(struct mmpctl_ctx *ctx, int argc, char **argv);
 
 /* Errors and warnings, as "mmpctl: ..." on stderr. */
 void mmpctl_err(const char *fmt, ...) _printf_(1, 2);
@@ -142,3 +145,10 @@ int mmpctl_report_end_of_use(struct mmp_client *client, const char *device,
 int mmpctl_end_use(struct mmp_client *client, const char *device, int keep, bool wait,
                    const char *prefix);
 
+/* ---- unmounting (mmpctl/umount.c) ------------------------------------------- */
+
+/*
+ * Unmount @target with libmount.  0, or -errno with the reason in @msg
+ * (libmount's words, e.g. "target is busy").
+ */
+int mmpctl_unmount(const char *target, char *msg, size_t len);

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# mmpctl's mmpd commands (status, claim, release, check, watch) against
-# tests/client/fake-mmpd: exit status and message for every case, and the
-# message when mmpd is not there.  See tests/client/fake-server.h for what
+# mmpctl's mmpd commands (status, claim, release, check, watch, mount,
+# umount, exec) against tests/client/fake-mmpd: exit status and message for
+# every case, and the message when mmpd is not there.  Nothing here mounts:
+# the mounts that get as far as mount(2) fail by design (no such fs type).  See tests/client/fake-server.h for what
 # the fake answers per device.
 . "$top_srcdir/tests/lib/tap.sh"
 . "$top_srcdir/tests/client/fake.sh"
@@ -222,8 +223,135 @@ for sig in INT TERM; do
                 "watch keeps running after the events, SIG$sig ends it with exit 0"
 done
 
+# --- mount ------------------------------------------------------------------
+mkdir "$tmp/dir"
+usage_mount="Usage: mmpctl mount [-o OPTIONS] [-t TYPE] [--mode fast|wait] [--socket PATH]"
+run mount /dev/loop1
+is "$rc|$(echo "$err" | head -n 1)" "2|$usage_mount" "mount without DIR: usage, exit 2"
+run mount /dev/loop1 "$tmp/dir" extra
+is "$rc|$(echo "$err" | head -n 1)" "2|$usage_mount" "mount with three arguments: usage, exit 2"
+run mount --mode slow /dev/loop1 "$tmp/dir"
+is "$rc|$(echo "$err" | head -n 2)" "2|mmpctl: --mode: 'slow' is neither fast nor wait
+$usage_mount" "mount --mode slow: named, usage, exit 2"
+run mount --help
+is "$rc|$(echo "$out" | head -n 1)" "0|$usage_mount" "mount --help: usage on stdout, exit 0"
+
+# The non-root refusal, as nobody when we are root.
+if [ "$(id -u)" != 0 ]; then
+        run mount /dev/loop1 "$tmp/dir"
+        expect "mount as non-root: refused before asking mmpd" 2 "" \
+                "mmpctl: cannot mount /dev/loop1 on $tmp/dir: must be superuser to use mmpctl mount"
+elif command -v setpriv >/dev/null 2>&1; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$MMPCTL" --socket "$S" \
+                mount /dev/loop1 "$tmp/dir" >"$tmp/out" 2>"$tmp/err"
+        is "$?|$(cat "$tmp/out")|$(cat "$tmp/err")" \
+                "2||mmpctl: cannot mount /dev/loop1 on $tmp/dir: must be superuser to use mmpctl mount" \
+                "mount as non-root: refused before asking mmpd"
+else
+        skip "mount as non-root" "setpriv(1) not installed"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+        run mount -o ro /dev/loop1 "$tmp/dir"
+        expect "mount -o ro: refused, read-only mounts do no MMP" 2 "" \
+                "mmpctl: read-only mounts do no MMP; mmpctl mount hands volumes to read-write mounts only (a read-only mount would not be watched)"
+        run mount -o noatime,ro /dev/loop1 "$tmp/dir"
+        expect "mount -o noatime,ro: refused too" 2 "" \
+                "mmpctl: read-only mounts do no MMP; mmpctl mount hands volumes to read-write mounts only (a read-only mount would not be watched)"
+        run mount /dev/loop1 "$tmp/nodir"
+        expect "mount on a missing DIR: said before any handoff" 2 "" \
+                "mmpctl: cannot mount /dev/loop1 on $tmp/nodir: mount point does not exist"
+        run mount /dev/loop3 "$tmp/dir"
+        expect "mount of a volume in use: exit 1, naming its user" 1 "" \
+                "mmpctl: /dev/loop3 is in use already: kernel mount /srv"
+        # mount(2) itself fails after go: the cause, then mmpd claims it back.
+        run mount -t nosuchfs-mmpd /dev/loop1 "$tmp/dir"
+        expect "mount failing after the handoff: libmount's reason, EndUse keep, exit 2" 2 "" \
+                "mmpctl: cannot mount /dev/loop1 on $tmp/dir: unknown filesystem type 'nosuchfs-mmpd'
+mmpd claims /dev/loop1 again"
+else
+        for t in "mount -o ro" "mount on a missing DIR" "mount of a volume in use" \
+                 "mount failing after the handoff"; do
+                if in_ci; then
+                        not_ok "$t" "needs root and CI=true"
+                else
+                        skip "$t" "needs root (libmount refuses non-root mounts first)"
+                fi
+        done
+fi
+
+# --- umount -----------------------------------------------------------------
+usage_umount="Usage: mmpctl umount [--keep] [--socket PATH] DIR|DEVICE"
+run umount
+is "$rc|$(echo "$err" | head -n 1)" "2|$usage_umount" "umount without an argument: usage, exit 2"
+run umount --frobnicate /srv
+is "$rc|$(echo "$err" | tail -n +2 | head -n 1)" "2|$usage_umount" "umount with a bad option: usage, exit 2"
+run umount "$tmp/nodir"
+expect "umount of a path that is not mounted: named, exit 2" 2 "" "mmpctl: $tmp/nodir is not mounted"
+run umount /proc
+expect "umount of a mount mmpd does not watch: left alone, exit 2" 2 "" \
+        "mmpctl: mmpd does not watch the mount on /proc (proc); unmount it with umount(8)"
+[ -d /proc/self ] && ok "  and /proc is still mounted" || not_ok "  and /proc is still mounted"
+
+# --- exec -------------------------------------------------------------------
+usage_exec="Usage: mmpctl exec [--keep] [--socket PATH] DEVICE -- COMMAND [ARGS...]"
+run exec /dev/loop1 true
+is "$rc|$(echo "$err" | head -n 2)" "2|mmpctl: exec: put -- before the command
+$usage_exec" "exec without --: said, usage, exit 2"
+run exec /dev/loop1 --
+is "$rc|$(echo "$err" | head -n 1)" "2|$usage_exec" "exec without a command: usage, exit 2"
+run exec -- true
+is "$rc|$(echo "$err" | head -n 1)" "2|$usage_exec" "exec without DEVICE: usage, exit 2"
+run exec /dev/loop1 -- no-such-command-mmpd --flag
+expect "exec of a missing command: said before any handoff, exit 127" 127 "" \
+        "mmpctl: cannot run no-such-command-mmpd: No such file or directory"
+: >"$tmp/notexec"
+run exec /dev/loop1 -- "$tmp/notexec"
+expect "exec of a file that is not executable: exit 127" 127 "" \
+        "mmpctl: cannot run $tmp/notexec: Permission denied"
+run exec /dev/loop1 -- sh -c 'echo "out $1"; exit 3' sh arg
+expect "exec: the command's output and exit status; mmpd released the volume" 3 "out arg" \
+        "sh exited with status 3; mmpd released /dev/loop1"
+run exec --keep /dev/loop1 -- true
+expect "exec --keep: claimed again and held" 0 "" \
+        "true exited with status 0; mmpd claims /dev/loop1 again
+claimed /dev/loop1 (seq 42)"
+run exec /dev/loop2 -- true
+expect "exec of a volume mmpd does not know: claims it first" 0 "" \
+        "claiming /dev/loop2 (this takes about twice its MMP wait)
+claimed /dev/loop2 (seq 7)
+true exited with status 0; mmpd released /dev/loop2"
+run exec /dev/loop1 -- sh -c 'kill -TERM $$'
+expect "exec: a command killed by a signal: 128+N" 143 "" \
+        "sh was killed by signal 15 (Terminated); mmpd released /dev/loop1"
+run exec /dev/loop3 -- true
+expect "exec on a volume in use: exit 1, the command never runs" 1 "" \
+        "mmpctl: /dev/loop3 is in use already: kernel mount /srv"
+run exec /dev/handoff-failed -- true
+expect "exec, the tool never writes MMP: mmpd claims it again, and says why" 0 "" \
+        "true exited with status 0; mmpd claims /dev/handoff-failed again
+mmpctl: note: handing /dev/handoff-failed over failed: no write from the user within 30 s (mmpd claims it again)"
+run exec /dev/denied -- true
+expect "exec not permitted: exit 2, the command never runs" 2 "" \
+        "mmpctl: permission denied by mmpd (root or its admin group only)"
+
+# SIGTERM to mmpctl reaches the command.
+"$MMPCTL" --socket "$S" exec /dev/loop1 -- sh -c 'touch "$1"; exec sleep 30' sh "$tmp/started" \
+        >"$tmp/x.out" 2>"$tmp/x.err" &
+xp=$!
+_i=0
+while [ ! -e "$tmp/started" ] && [ $_i -lt 100 ]; do
+        sleep 0.05
+        _i=$((_i + 1))
+done
+kill -TERM "$xp"
+wait "$xp"
+is "$?|$(cat "$tmp/x.err")" "143|sh was killed by signal 15 (Terminated); mmpd released /dev/loop1" \
+        "exec: SIGTERM to mmpctl is passed to the command"
+
 # --- mmpd not there ---------------------------------------------------------
-for cmd in "status" "claim /dev/x" "release /dev/x" "check /dev/x" "check --quiet /dev/x" "watch"; do
+for cmd in "status" "claim /dev/x" "release /dev/x" "check /dev/x" "check --quiet /dev/x" "watch" \
+           "exec /dev/x -- true"; do
         # shellcheck disable=SC2086
         "$MMPCTL" --socket "$tmp/none" $cmd >"$tmp/out" 2>"$tmp/err"
         rc=$?

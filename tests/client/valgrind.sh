@@ -10,6 +10,7 @@ MMPCTL=$top_builddir/mmpctl/mmpctl
 S=$tmp/io.mmpd
 start_fake "$S" hold
 start_fake "$tmp/close.mmpd" close
+mkdir "$tmp/dir"
 
 valgrind_check "test-libmmp" 0 "$top_builddir/tests/client/test-libmmp"
 
@@ -28,5 +29,18 @@ valgrind_check "mmpctl check bad reply" 2 "$MMPCTL" --socket "$S" check /dev/gar
 valgrind_check "mmpctl watch" 2 "$MMPCTL" --socket "$tmp/close.mmpd" watch
 valgrind_check "mmpctl watch --json" 2 "$MMPCTL" --socket "$tmp/close.mmpd" watch --json
 valgrind_check "mmpctl without mmpd" 2 "$MMPCTL" --socket "$tmp/none" status
+valgrind_check "mmpctl status in use" 0 "$MMPCTL" --socket "$S" status /dev/loop3
+valgrind_check "mmpctl exec" 3 "$MMPCTL" --socket "$S" exec /dev/loop1 -- sh -c 'exit 3'
+valgrind_check "mmpctl exec --keep" 0 "$MMPCTL" --socket "$S" exec --keep /dev/loop1 -- true
+valgrind_check "mmpctl exec, handoff fails" 0 "$MMPCTL" --socket "$S" exec /dev/handoff-failed -- true
+valgrind_check "mmpctl exec missing command" 127 "$MMPCTL" --socket "$S" exec /dev/loop1 -- no-such-cmd-mmpd
+valgrind_check "mmpctl umount not mounted" 2 "$MMPCTL" --socket "$S" umount "$tmp/nodir"
+valgrind_check "mmpctl umount not watched" 2 "$MMPCTL" --socket "$S" umount /proc
+
+if [ "$(id -u)" = 0 ]; then
+        valgrind_check "mmpctl mount -o ro" 2 "$MMPCTL" --socket "$S" mount -o ro /dev/loop1 "$tmp/dir"
+        valgrind_check "mmpctl mount failing after go" 2 "$MMPCTL" --socket "$S" \
+                mount -t nosuchfs-mmpd /dev/loop1 "$tmp/dir"
+fi
 
 done_testing
