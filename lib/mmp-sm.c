@@ -45,6 +45,12 @@ struct mmp_sm {
         uint16_t ci_good, ci_attempt;
 
         mmp_usec_t wait_until;
+        /* claim rounds: while waiting W after our claim write, check and
+         * rewrite every claim_period, so the block never stays unchanged
+         * for W (a peer watching it would take it); stop 2 periods before
+         * the final check so any concurrent claimant's I/O lands between */
+        mmp_usec_t claim_period;
+        mmp_usec_t next_round;
         mmp_usec_t write_submitted;
         mmp_usec_t write_usec, prev_write_usec;
         mmp_usec_t last_good;
@@ -132,13 +138,32 @@ struct mmp_sm *mmp_sm_free(struct mmp_sm *sm)
         return NULL;
 }
 
+/* ---- claim rounds -------------------------------------------------------- */
+
+/* Another round may be written if the final check still comes 2 periods
+ * after it and no later than the end of the wait. */
+static bool round_fits(const struct mmp_sm *sm)
+{
+        return sm->next_round + 2 * sm->claim_period <= sm->wait_until;
+}
+
+/* The final check: W after our first write, and 2 periods after our last. */
+static mmp_usec_t claim_final_at(const struct mmp_sm *sm)
+{
+        mmp_usec_t t = sm->write_submitted + 2 * sm->claim_period;
+
+        return t > sm->wait_until ? t : sm->wait_until;
+}
+
 /* ---- actions ---------------------------------------------------------- */
 
 static mmp_usec_t wake_time(const struct mmp_sm *sm)
 {
         switch (sm->state) {
         case MMP_STATE_CLAIMING:
-                if (sm->phase == MMP_PHASE_WAIT_ACTIVE || sm->phase == MMP_PHASE_WAIT_CLAIM)
+                if (sm->phase == MMP_PHASE_WAIT_CLAIM)
+                        return round_fits(sm) ? sm->next_round : claim_final_at(sm);
+                if (sm->phase == MMP_PHASE_WAIT_ACTIVE)
                         return sm->wait_until;
                 /* A resumed hold already has a deadline to keep. */
                 if (sm->resuming && sm->last_good)
@@ -648,6 +673,15 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
                 return act_write(sm, ev, MMP_PHASE_WRITE_SEQ, fresh_seq(sm, sm->seq_seen),
                                  mmp_check_interval_to_write(sm->upd, 0), a);
 
+        case MMP_PHASE_WAIT_CLAIM:
+                /* A round's check: anyone else's write means a concurrent
+                 * claimant (or a peer that took it): back off. */
+                if (r < 0)
+                        return claim_fail(sm, r, seen, a);
+                if (!is_ours(sm, &b))
+                        return claim_fail(sm, seq_refusal(&b) ? seq_refusal(&b) : -EBUSY, &b, a);
+                return act_write(sm, ev, MMP_PHASE_WAIT_CLAIM, next_seq(sm->seq_attempt), sm->ci_attempt, a);
+
         case MMP_PHASE_VERIFY:
                 if (r < 0)
                         return claim_fail(sm, r, seen, a);
@@ -750,9 +784,16 @@ static int on_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
 
                 sm->phase = MMP_PHASE_WAIT_CLAIM;
                 sm->wait_until = ev->now + (mmp_usec_t) (w1 > w2 ? w1 : w2) * MMP_USEC_PER_SEC;
+                sm->claim_period = mmp_heartbeat_period(sm->upd, sm->ci_attempt, sm->margin_cfg);
+                sm->next_round = sm->write_submitted + sm->claim_period;
                 a->type = MMP_ACT_WAIT;
+                a->wait_end = claim_final_at(sm);
                 return 0;
         }
+        case MMP_PHASE_WAIT_CLAIM:
+                /* A round's write landed: the next one a period later. */
+                sm->next_round = sm->write_submitted + sm->claim_period;
+                return act_none(sm, a);
         case MMP_PHASE_HB_WRITE:
                 /* A completed O_DIRECT write is what peers read: it moves the
                  * deadline now.  The verify read that follows detects a
@@ -821,12 +862,20 @@ static int on_timer(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
 
         switch (sm->state) {
         case MMP_STATE_CLAIMING:
-                if (sm->io_busy || ev->now < sm->wait_until)
+                if (sm->io_busy)
+                        return act_none(sm, a);
+                if (sm->phase == MMP_PHASE_WAIT_CLAIM) {
+                        if (ev->now >= claim_final_at(sm))
+                                return act_read(sm, MMP_PHASE_VERIFY, a);
+                        /* A round: check the block is still ours, rewrite it. */
+                        if (round_fits(sm) && ev->now >= sm->next_round)
+                                return act_read(sm, MMP_PHASE_WAIT_CLAIM, a);
+                        return act_none(sm, a);
+                }
+                if (ev->now < sm->wait_until)
                         return act_none(sm, a);
                 if (sm->phase == MMP_PHASE_WAIT_ACTIVE)
                         return act_read(sm, MMP_PHASE_REREAD, a);
-                if (sm->phase == MMP_PHASE_WAIT_CLAIM)
-                        return act_read(sm, MMP_PHASE_VERIFY, a);
                 return act_none(sm, a);
         case MMP_STATE_HELD:
                 if (sm->io_busy || ev->now < sm->next_hb)

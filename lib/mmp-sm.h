@@ -14,9 +14,15 @@
  *   changed -> refuse naming the holder;
  *   CLEAN skips that first wait only.  Write a fresh random seq with our node,
  *   device and check_interval; ALWAYS wait W (the kernel's zero wait after
- *   CLEAN lets two mounters both win); re-read: seq and node must be ours.
- *   Then one heartbeat (write seq+1, verify) before reporting CLAIMED, so a
- *   hold always starts with a fresh fence deadline.
+ *   CLEAN lets two mounters both win), but in rounds: every heartbeat period
+ *   re-read (still ours? else refuse: a concurrent claimant) and write seq+1,
+ *   so the block never stays unchanged for W while we claim: a peer that
+ *   read our claim seq and watched it for W would otherwise take the volume
+ *   the moment we report it claimed.  The last round is written at least 2
+ *   periods before the final check, so a concurrent claimant's check or
+ *   write must land between them (docs/protocol.md).  Final check: seq and
+ *   node must be ours.  Then one heartbeat (write seq+1, verify) before
+ *   reporting CLAIMED, so a hold always starts with a fresh fence deadline.
  *
  * Heartbeat, every mmp_heartbeat_period():
  *   check read (still our last seq and node?  catches a one-shot rogue write
@@ -158,6 +164,7 @@ struct mmp_action {
         size_t len;
         const void *data;
         mmp_usec_t wake_at;
+        mmp_usec_t wait_end;     /* WAIT: when the wait ends (wake_at may be a round before) */
         int error;               /* REFUSED/LOST/RELEASED: negative errno */
         const char *reason;      /* static text for error, NULL otherwise */
         bool have_holder;

@@ -584,15 +584,15 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 submit(v, a);
                 break;
         case MMP_ACT_WAIT:
-                v->wait_until = a->wake_at;
+                v->wait_until = a->wait_end ? a->wait_end : a->wake_at;
                 set_state(v, st.state, st.phase);
                 if (st.phase == MMP_PHASE_WAIT_ACTIVE) {
                         describe_holder(a, holder, sizeof(holder));
                         log_vol(v, LOG_INFO, "MMP block is active (%s): watching it for %.0f s",
-                                holder, (double) (a->wake_at - mmpd_now()) / MMP_USEC_PER_SEC);
+                                holder, (double) (v->wait_until - mmpd_now()) / MMP_USEC_PER_SEC);
                 } else {
-                        log_vol(v, LOG_INFO, "wrote our sequence, waiting %.0f s before verifying",
-                                (double) (a->wake_at - mmpd_now()) / MMP_USEC_PER_SEC);
+                        log_vol(v, LOG_INFO, "wrote our sequence, rewriting it every heartbeat for %.0f s "
+                                "before verifying", (double) (v->wait_until - mmpd_now()) / MMP_USEC_PER_SEC);
                 }
                 break;
         case MMP_ACT_CLAIMED:

@@ -182,6 +182,14 @@ static void run_until(struct world *w, enum mmp_action_type want, mmp_usec_t lim
         }
 }
 
+/* Run timers until the claim is decided (or @limit). */
+static void run_until_end(struct world *w, mmp_usec_t limit)
+{
+        while (w->act.type != MMP_ACT_REFUSED && w->act.type != MMP_ACT_LOST &&
+               w->act.type != MMP_ACT_CLAIMED && w->now < limit)
+                tick(w);
+}
+
 static struct mmp_sm_status status(struct world *w)
 {
         struct mmp_sm_status st;
@@ -212,22 +220,89 @@ static void test_clean_still_waits(void **state)
         assert_string_equal(disk_get(w).bdevname, "sdb");
         assert_int_equal(disk_get(w).check_interval, 10);       /* max(2u, 5) */
         written_at = w->now;
-        /* ... but we ALWAYS wait W = 21 s (c = 10) after it. */
-        assert_true(w->act.wake_at == written_at + S(21));
-        w->now = written_at + S(20);
+        /* ... but we ALWAYS wait W = 21 s (c = 10) after it, in rounds:
+         * the seq is checked and rewritten every period (5 s). */
+        assert_true(w->act.wait_end == written_at + S(21));
+        assert_true(w->act.wake_at == written_at + S(5));
+        w->now = written_at + S(4);
         step(w, MMP_EV_TIMER, 0);       /* early timer: nothing happens */
         assert_int_equal(w->act.type, MMP_ACT_NONE);
         assert_int_equal(w->reads, 1);
         run_until(w, MMP_ACT_CLAIMED, t0 + S(30));
         assert_true(w->now >= written_at + S(21));
-        /* first heartbeat already landed: seq+1 of the claim seq */
-        assert_int_equal(w->writes, 2);
+        /* rounds at +5 and +10 (the last 2 periods before the final check
+         * at +21), then the first heartbeat: seq+1 of the last round */
+        assert_int_equal(w->writes, 4);
         assert_int_equal(disk_get(w).seq, status(w).seq);
         assert_true(status(w).last_good >= written_at + S(21));
         /* tail of the filesystem block untouched */
         assert_int_equal(w->disk[2000], 0xA5);
         assert_int_equal(w->disk[BS - 1], 0xA5);
         world_free(w);
+}
+
+/*
+ * A peer (e2fsprogs, a kernel finding an active block) that reads our claim
+ * seq at any moment, even 0-2 ms after it landed, watches it for W and must
+ * see it change: from the claim write on, the block never stands still for
+ * W.  (With one claim write and W of silence, a peer whose read landed right
+ * after it re-read just before our first heartbeat and took the volume as
+ * we reported it claimed.)
+ */
+static void test_claim_never_silent_for_w(void **state)
+{
+        static const unsigned upds[] = { 1, 2, 5, 9, 30 };
+
+        for (size_t i = 0; i < sizeof(upds) / sizeof(upds[0]); i++) {
+                struct world *w = world_new(upds[i], false);
+                mmp_usec_t last, gap = 0, end, wait;
+                unsigned n;
+
+                start(w, MMP_EV_CLAIM);                 /* CLEAN: the claim write is done */
+                assert_int_equal(w->writes, 1);
+                last = w->now;
+                n = w->writes;
+                wait = (mmp_usec_t) mmp_wait_seconds(upds[i], disk_get(w).check_interval) * MMP_USEC_PER_SEC;
+                end = w->now + 3 * wait;
+                while (w->now < end) {
+                        tick(w);
+                        if (w->writes != n) {
+                                if (w->now - last > gap)
+                                        gap = w->now - last;
+                                last = w->now;
+                                n = w->writes;
+                        }
+                }
+                assert_int_equal(status(w).state, MMP_STATE_HELD);
+                /* every peer watching for W, from any offset, sees a change */
+                if (gap >= wait)
+                        fail_msg("update interval %u: the block stood still %.3f s, W is %.0f s",
+                                 upds[i], (double) gap / 1e6, (double) wait / 1e6);
+                world_free(w);
+        }
+}
+
+/* Two claimants that both found CLEAN: the one overwritten backs off at its
+ * next round, whatever the order; never both claim. */
+static void test_claim_rounds_detect_concurrent_claimant(void **state)
+{
+        for (unsigned delay_ms = 0; delay_ms < 12000; delay_ms += 250) {
+                struct world *w = world_new(1, false);
+                struct mmp_block seen;
+
+                start(w, MMP_EV_CLAIM);                 /* A writes its claim seq */
+                w->now += (mmp_usec_t) delay_ms * 1000;
+                /* B read CLEAN before A's write landed, then writes its own */
+                disk_set(w, 0x777, "node-b", "sdc", 5);
+                seen = disk_get(w);
+                assert_string_equal(seen.nodename, "node-b");
+                /* A must refuse at its next round or at its final check */
+                run_until_end(w, w->now + S(40));
+                assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+                assert_int_equal(w->act.error, -EBUSY);
+                assert_string_equal(disk_get(w).nodename, "node-b");
+                world_free(w);
+        }
 }
 
 static void test_active_unchanged_claims_after_two_waits(void **state)
@@ -881,6 +956,8 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_clean_still_waits),
+                cmocka_unit_test(test_claim_never_silent_for_w),
+                cmocka_unit_test(test_claim_rounds_detect_concurrent_claimant),
                 cmocka_unit_test(test_active_unchanged_claims_after_two_waits),
                 cmocka_unit_test(test_changed_during_first_wait_refused),
                 cmocka_unit_test(test_changed_during_second_wait_refused),
