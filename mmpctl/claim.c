@@ -265,11 +265,18 @@ int mmpctl_wait_claimed(struct mmp_client *client, const char *device, bool anno
                 int r;
 
                 r = mmp_check(client, device, &chk);
+                if (r == -ENOENT && mmpctl_is_reply_error(client)) {
+                        /* A refused or failed claim is forgotten: its reason
+                         * went by as an event (mmpctl watch) and in the log. */
+                        clear_line(&cv);
+                        mmpctl_err("the claim of %s did not end held: mmpd no longer knows it "
+                                   "(refused or failed; mmpd's log says why)", device);
+                        return MMPCTL_EXIT_UNUSABLE;
+                }
                 if (r < 0) {
                         clear_line(&cv);
                         mmpctl_err_call(client, r, NULL);
-                        return r == -ENOENT && mmpctl_is_reply_error(client) ?
-                                MMPCTL_EXIT_UNUSABLE : MMPCTL_EXIT_ERROR;
+                        return MMPCTL_EXIT_ERROR;
                 }
                 st = mmp_volume_get_state(chk.volume);
                 if (st == MMP_VOLUME_CLAIMING) {
