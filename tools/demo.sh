@@ -1,6 +1,9 @@
 #!/bin/bash
-# The mmpd demo: a loop-backed ext4 volume with MMP, held by mmpd, shown by
-# mmpctl, refused by e2mmpstatus and mount, then released.  Run as root.
+# The mmpd demo: two nodes share one loop-backed ext4 volume with MMP.
+# Node A's mmpd claims it; `mmpctl mount` hands it to the kernel and mounts
+# it, watched; node B (its own mmpd) is refused, and so are plain mount and
+# e2mmpstatus; A unmounts and releases; B mounts it and finds A's file.
+# Run as root.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (it creates loop devices and mounts)"; exit 1; }
@@ -11,8 +14,8 @@ MMPD="$B/mmpd/mmpd"; MMPCTL="$B/mmpctl/mmpctl"
 
 T=$(mktemp -d /tmp/mmpd-demo.XXXXXX)
 cleanup() {
-        [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-        umount "$T/mnt" 2>/dev/null
+        umount "$T/a" 2>/dev/null; umount "$T/b" 2>/dev/null
+        for p in ${pid_a:-} ${pid_b:-}; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
         [ -n "${dev:-}" ] && losetup -d "$dev"
         [ -n "${peer:-}" ] && losetup -d "$peer"
         rm -rf "$T"
@@ -20,47 +23,53 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
+a() { MMPD_SOCKET="$T/a.sock" "$MMPCTL" "$@"; }
+b() { MMPD_SOCKET="$T/b.sock" "$MMPCTL" "$@"; }
 
-step "make a 64 MiB ext4 image with the mmp feature (update interval 1 s) on a loop device"
+step "a 64 MiB ext4 image with the mmp feature (update interval 1 s), seen by two nodes"
 truncate -s 64M "$T/disk.img"
 mkfs.ext4 -q -F -O mmp -E mmp_update_interval=1 "$T/disk.img"
-dev=$(losetup -f --show --direct-io=on "$T/disk.img")
-peer=$(losetup -f --show --direct-io=on "$T/disk.img")   # how another node sees the same disk
-echo "this node: $dev   another node's view of the same disk: $peer"
+dev=$(losetup -f --show --direct-io=on "$T/disk.img")    # node A's view
+peer=$(losetup -f --show --direct-io=on "$T/disk.img")   # node B's view of the same disk
+echo "node A: $dev   node B: $peer"
+mkdir -p "$T/a" "$T/b"
 
-step "start mmpd holding it (node name demo-node)"
-cat >"$T/mmpd.conf" <<CONF
-[mmpd]
-node_name = demo-node
-socket = $T/mmpd.sock
+step "start mmpd on node A (node-a) and node B (node-b)"
+for n in a b; do
+        printf '[mmpd]\nnode_name = node-%s\nsocket = %s/%s.sock\n' "$n" "$T" "$n" >"$T/$n.conf"
+done
+"$MMPD" --config "$T/a.conf" 2>"$T/a.log" & pid_a=$!
+"$MMPD" --config "$T/b.conf" 2>"$T/b.log" & pid_b=$!
+sleep 0.5
 
-[volume "demo"]
-device = $dev
-CONF
-"$MMPD" --config "$T/mmpd.conf" 2>"$T/mmpd.log" &
-pid=$!
-for _ in $(seq 1 400); do grep -q "claimed" "$T/mmpd.log" && break; sleep 0.1; done
-cat "$T/mmpd.log"
-export MMPD_SOCKET="$T/mmpd.sock"
+step "node A: mmpctl mount claims the volume (2 x 11 s at most), hands it to the kernel, mounts it"
+printf '$ mmpctl mount %s %s\n' "$dev" "$T/a"
+a mount "$dev" "$T/a" || exit 1
+run a status
+echo "written on node A at $(date)" >"$T/a/hello.txt" && sync
+echo "wrote $T/a/hello.txt"
 
-step "mmpctl shows the volume held"
-if "$MMPCTL" status >/dev/null 2>&1; then run "$MMPCTL" status; fi
-run "$MMPCTL" dump "$dev"
-
-step "e2mmpstatus (another node asking) is refused: exit 1"
+step "node B: e2mmpstatus, mmpctl mount and plain mount are all refused while A has it"
 run e2mmpstatus "$peer"; echo "exit status: $?"
-
-step "mount is refused, here and on the other node"
-mkdir -p "$T/mnt"
-run mount "$dev" "$T/mnt"; echo "exit status: $?"
-run mount "$peer" "$T/mnt"; echo "exit status: $?"
+printf '$ mmpctl mount %s %s     (node B)\n' "$peer" "$T/b"
+b mount "$peer" "$T/b"; echo "exit status: $?"
+run mount "$peer" "$T/b"; echo "exit status: $?"
 dmesg | grep "already active on another node" | tail -1
 
-step "release the volume"
-if "$MMPCTL" release "$dev" 2>/dev/null; then :; else kill "$pid"; wait "$pid"; pid=; fi
-sleep 0.5
-tail -1 "$T/mmpd.log"
-run e2mmpstatus "$peer"; echo "exit status: $?"
-run mount "$peer" "$T/mnt" && echo "mounted on the other node" && umount "$T/mnt"
+step "node A: mmpd may-use check, then unmount and release"
+run a check "$dev"
+printf '$ mmpctl umount %s\n' "$T/a"
+a umount "$T/a"
+run a status
+
+step "node B: now it mounts, and A's file is there"
+printf '$ mmpctl mount %s %s     (node B)\n' "$peer" "$T/b"
+b mount "$peer" "$T/b" || exit 1
+run cat "$T/b/hello.txt"
+printf '$ mmpctl umount %s     (node B)\n' "$T/b"
+b umount "$T/b"
+echo
+echo "== mmpd's log on node A"
+cat "$T/a.log"
 echo
 echo "demo finished"
