@@ -11,11 +11,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <libmount.h>
 
 #include "libmmp.h"
 #include "mmpctl.h"
+
+/* How long a tool's daemon gets to let go of the device after the unmount. */
+#define TOOL_END_TRIES          50
+#define TOOL_END_PAUSE_USEC     100000
 
 static void umount_usage(FILE *f)
 {
@@ -101,6 +106,7 @@ static int umount_volume(const struct mmpctl_ctx *ctx, const char *target, const
         _cleanup_free_ char *device = NULL, *prefix = NULL;
         char msg[1024];
         size_t n = 0;
+        bool tool;
         int r, ret = MMPCTL_EXIT_ERROR;
 
         /* Which volume first: if mmpd cannot say, nothing is unmounted. */
@@ -123,9 +129,26 @@ static int umount_volume(const struct mmpctl_ctx *ctx, const char *target, const
                 goto out;
         }
 
+        tool = strcmp(mmp_volume_get_use_user(v) ?: "", "tool") == 0;
         if (mmpctl_unmount(target, msg, sizeof(msg)) < 0) {
                 mmpctl_err("cannot unmount %s: %s", target, msg);
                 goto out;
+        }
+        /* A tool's daemon (fuse2fs without -f) writes CLEAN and closes the
+         * device only after umount(2) returned, when it sees the unmount:
+         * while mmpd still finds it at work, ask again for a moment. */
+        for (int i = 0; tool && i < TOOL_END_TRIES; i++) {
+                struct mmp_volume *ended = NULL;
+
+                r = mmp_end_use(client, device, keep ? 1 : -1, &ended);
+                if (r == 0) {
+                        ret = mmpctl_report_end_of_use(client, device, ended, true, prefix);
+                        mmp_volume_unref(ended);
+                        goto out;
+                }
+                if (r != -EBUSY)
+                        break;
+                usleep(TOOL_END_PAUSE_USEC);
         }
         /* -1: what the handoff said, unless --keep. */
         ret = mmpctl_end_use(client, device, keep ? 1 : -1, true, prefix);
