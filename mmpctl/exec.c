@@ -186,6 +186,35 @@ static int exit_status_of(int status, char *what, size_t len, const char *cmd)
         return WEXITSTATUS(status);
 }
 
+/* EndUse once COMMAND has exited.  mmpd refuses it (UseInProgress) while
+ * the device is still open exclusively: COMMAND left a process behind that
+ * uses the volume (fuse2fs without -f daemonizes), and mmpd goes on
+ * watching it.  That is no failure: say so. */
+static void end_use_after(struct mmp_client *client, const char *device, int keep, bool wait,
+                          const char *what)
+{
+        struct mmp_volume *v = NULL;
+        int r;
+
+        r = mmp_end_use(client, device, keep, &v);
+        if (r == -EBUSY) {
+                fprintf(stderr, "%s; %s is still in use (a process it left behind holds the device, "
+                        "e.g. fuse2fs without -f): the use goes on, watched by mmpd; end it with "
+                        "`mmpctl umount DIR`\n", what, device);
+                return;
+        }
+        if (r < 0) {
+                const struct mmp_error *e = mmp_client_last_error(client);
+
+                fprintf(stderr, "%s\n", what);
+                mmpctl_err("cannot end the use of %s: %s", device,
+                           e ? mmp_error_get_message(e) : strerror(-r));
+                return;
+        }
+        mmpctl_report_end_of_use(client, device, v, wait, what);
+        mmp_volume_unref(v);
+}
+
 /* After the child: tell mmpd, say what happened, and pick the exit status. */
 static int finish(const struct mmpctl_ctx *ctx, struct exec_run *x, pthread_t tid, int status,
                   int exec_errno, char **cmd)
@@ -231,7 +260,7 @@ static int finish(const struct mmpctl_ctx *ctx, struct exec_run *x, pthread_t ti
         /* EndUse first: a handoff still waiting for the tool's first write
          * (a read-only tool writes none) ends now, not at mmpd's timeout. */
         if (mmpctl_connect(ctx, 0, &client) == 0)
-                mmpctl_end_use(client, x->device, exec_errno ? 1 : x->keep, x->keep, what);
+                end_use_after(client, x->device, exec_errno ? 1 : x->keep, x->keep, what);
         pthread_join(tid, NULL);
         if (x->r < 0 && x->r != -ECHILD) {
                 const struct mmp_error *e = mmp_client_last_error(x->client);
