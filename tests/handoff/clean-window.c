@@ -7,7 +7,9 @@
  * write, as a peer reading the disk would see it.  Reads the block with
  * O_DIRECT every INTERVAL_US (default 200) for SECONDS (or until SIGTERM)
  * and prints, per CLEAN episode that ended, one line
- *     window_us=N next_seq=0x... next_node=NAME
+ *     window_us=N next_seq=0x... next_node=NAME clean_node=NAME
+ * (clean_node: the node name in the CLEAN block, i.e. who wrote CLEAN: mmpd's
+ * node name for a handoff, the kernel's or a tool's host name at its end)
  * and at the end one JSON line
  *     {"windows":N,"p50_us":N,"p90_us":N,"max_us":N,"open":bool,"resolution_us":N,"errors":N}
  * "open" is true when the block was still CLEAN at the end (an episode
@@ -59,6 +61,7 @@ int main(int argc, char **argv)
         static long long win[MAX_WINDOWS];
         unsigned n = 0, errors = 0;
         long long end, clean_since = -1, max_read = 0;
+        char clean_node[sizeof(((struct mmp_block *) 0)->nodename)] = "";
         struct mmp_sb sb;
         void *buf;
         int fd, interval_us;
@@ -92,12 +95,15 @@ int main(int argc, char **argv)
                     mmp_block_decode(&sb, buf, sb.block_size, &b) < 0) {
                         errors++;
                 } else if (b.seq == MMP_SEQ_CLEAN) {
-                        if (clean_since < 0)
+                        if (clean_since < 0) {
                                 clean_since = t;
+                                snprintf(clean_node, sizeof(clean_node), "%s", b.nodename);
+                        }
                 } else if (clean_since >= 0) {
                         if (n < MAX_WINDOWS)
                                 win[n++] = t - clean_since;
-                        printf("window_us=%lld next_seq=%#x next_node=%s\n", t - clean_since, b.seq, b.nodename);
+                        printf("window_us=%lld next_seq=%#x next_node=%s clean_node=%s\n", t - clean_since, b.seq,
+                               b.nodename, clean_node);
                         clean_since = -1;
                 }
                 t2 = now_us();
