@@ -631,7 +631,9 @@ static void start_run(struct fencer *f, const struct volume_event *ev)
         /* No known good write (a resumed hold that never wrote): already due. */
         r->deadline = ev->info->sm.deadlines.peer_write_at ? ev->info->sm.deadlines.peer_write_at : r->started;
         ev_timer_init(&r->timer, on_timer, 0., 0.);
+        ev_set_priority(&r->timer, MMPD_PRIO_HEARTBEAT);
         ev_child_init(&r->child, on_child, 0, 0);
+        ev_set_priority(&r->child, MMPD_PRIO_HEARTBEAT);
         r->timer.data = r->child.data = r;
         r->next = f->runs;
         f->runs = r;
@@ -731,6 +733,7 @@ int fencer_new(struct manager *m, struct fencer **ret)
                 goto fail;
         }
         ev_timer_init(&f->wd_timer, on_pet, 0., 0.);
+        ev_set_priority(&f->wd_timer, MMPD_PRIO_HEARTBEAT);
         f->wd_timer.data = f;
         if (conf->watchdog_device) {
                 f->wd_fd = open(conf->watchdog_device, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);

@@ -600,10 +600,12 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
 
         /* Internal watchers do not keep the loop alive; busy requests do. */
         ev_io_init(&io->efd_watcher, efd_cb, io->efd, EV_READ);
+        ev_set_priority(&io->efd_watcher, MMPD_PRIO_HEARTBEAT);
         io->efd_watcher.data = io;
         ev_io_start(loop, &io->efd_watcher);
         ev_unref(loop);
         ev_io_init(&io->tfd_watcher, tfd_cb, io->tfd, EV_READ);
+        ev_set_priority(&io->tfd_watcher, MMPD_PRIO_HEARTBEAT);
         io->tfd_watcher.data = io;
         ev_io_start(loop, &io->tfd_watcher);
         ev_unref(loop);

@@ -21,6 +21,15 @@
 
 #include "mmp-timing.h"
 
+/*
+ * libev priorities: in every loop iteration the heartbeat path (device I/O
+ * completions and deadlines, volume timers, fencing) is served before the
+ * control plane (client connections), whatever the clients send
+ * (docs/control-plane.md).
+ */
+#define MMPD_PRIO_HEARTBEAT   EV_MAXPRI
+#define MMPD_PRIO_CONTROL     EV_MINPRI
+
 struct mmpd_io;      /* one per process */
 struct mmpd_dev;     /* one per volume: anchor fd + dup'd O_DIRECT fd */
 struct mmpd_ioreq;   /* one per volume: an aligned buffer and at most one I/O */

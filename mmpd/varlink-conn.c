@@ -96,6 +96,8 @@ void vl_conn_close(struct vl_conn *c, int prio, const char *why)
         s->n_conns--;
         if (s->n_conns < s->opts.max_connections)
                 s->full_logged = false;
+        if (s->full_uid == c->cred.uid + 1)
+                s->full_uid = 0;
         vl_conn_unref(c);
 }
 
@@ -224,13 +226,28 @@ static void conn_read(struct vl_conn *c)
         }
 }
 
+static bool budget_left(struct varlink_server *s);
+static double mono_now(void);
+static void conn_park(struct vl_conn *c);
+
 static void on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
         struct vl_conn *c = w->data;
+        struct varlink_server *s = c->s;
 
         vl_conn_ref(c);
-        if (revents & EV_READ)
-                conn_read(c);
+        if (revents & EV_READ) {
+                /* Reading and framing count against the iteration's budget
+                 * like calls do: a flood of bytes waits in the socket. */
+                if (budget_left(s)) {
+                        double t0 = mono_now();
+
+                        conn_read(c);
+                        s->budget_spent += mono_now() - t0;
+                } else {
+                        conn_park(c);
+                }
+        }
         conn_process(c);
         conn_update(c);
         vl_conn_unref(c);
@@ -281,7 +298,8 @@ static void conn_update(struct vl_conn *c)
                 vl_conn_close(c, LOG_DEBUG, NULL);
                 return;
         }
-        if (!c->eof && !c->in_full)
+        /* Parked (out of budget): the resume watcher reads it next. */
+        if (!c->eof && !c->in_full && !c->parked)
                 ev_io_start(loop, &c->rio);
         else
                 ev_io_stop(loop, &c->rio);
@@ -305,22 +323,27 @@ int vl_conn_new(struct varlink_server *s, int fd, const struct ucred *cred)
         c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
-        if (mmp_varlink_in_new(s->opts.max_message, &c->in) < 0 || mmp_varlink_out_new(&c->out) < 0) {
+        c->s = s;
+        c->fd = fd;
+        c->cred = *cred;
+        c->privileged = -1;
+        /* Unprivileged peers only make small read-only calls. */
+        c->max_message = vl_conn_privileged(c) ? s->opts.max_message : s->opts.max_message_unpriv;
+        if (mmp_varlink_in_new(c->max_message, &c->in) < 0 || mmp_varlink_out_new(&c->out) < 0) {
                 mmp_varlink_in_free(c->in);
                 free(c);
                 return -ENOMEM;
         }
-        c->s = s;
         c->id = ++s->next_id;
-        c->fd = fd;
         c->passed_fd = -1;
-        c->cred = *cred;
-        c->privileged = -1;
         c->refs = 1;
         c->last_activity = ev_now(s->loop);
         ev_io_init(&c->rio, on_read, fd, EV_READ);
         ev_io_init(&c->wio, on_write, fd, EV_WRITE);
         ev_timer_init(&c->timer, on_timer, 0., 0.);
+        ev_set_priority(&c->rio, MMPD_PRIO_CONTROL);
+        ev_set_priority(&c->wio, MMPD_PRIO_CONTROL);
+        ev_set_priority(&c->timer, MMPD_PRIO_CONTROL);
         c->rio.data = c->wio.data = c->timer.data = c;
         c->next = s->conns;
         if (s->conns)
@@ -516,7 +539,7 @@ static void conn_process(struct vl_conn *c)
                 int r;
 
                 /* nothing to do (a too long message is something to do) */
-                if (!mmp_varlink_in_ready(c->in) && mmp_varlink_in_partial(c->in) <= s->opts.max_message)
+                if (!mmp_varlink_in_ready(c->in) && mmp_varlink_in_partial(c->in) <= c->max_message)
                         break;
                 if (!budget_left(s)) {
                         conn_park(c);
@@ -528,7 +551,7 @@ static void conn_process(struct vl_conn *c)
                 if (r < 0) {
                         char why[80];
 
-                        snprintf(why, sizeof(why), "message longer than %zu bytes", s->opts.max_message);
+                        snprintf(why, sizeof(why), "message longer than %zu bytes", c->max_message);
                         vl_conn_close(c, LOG_NOTICE, why);
                         break;
                 }

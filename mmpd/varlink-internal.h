@@ -52,6 +52,7 @@ struct varlink_server {
         double budget_spent;            /* seconds dispatched in it */
         unsigned next_id;
         bool full_logged, accept_error_logged;
+        uid_t full_uid;                 /* uid + 1 whose limit was last logged; 0 none */
         ev_tstamp log_window;           /* connection log lines: window start */
         unsigned log_lines, log_suppressed;
 
@@ -74,6 +75,7 @@ struct vl_conn {
         bool dead;
         bool eof;                       /* the peer will send no more */
         bool in_full;                   /* input buffer full: reading paused */
+        size_t max_message;             /* this peer's limit (smaller when unprivileged) */
         bool dispatching;
         bool parked;
         struct vl_conn *parked_next;

@@ -93,6 +93,16 @@ static void on_accept_retry(struct ev_loop *loop, ev_timer *w, int revents)
         ev_io_start(loop, &s->listen_io);
 }
 
+/* A linear walk: at most max_connections, and only on accept. */
+static unsigned uid_connections(const struct varlink_server *s, uid_t uid)
+{
+        unsigned n = 0;
+
+        for (const struct vl_conn *c = s->conns; c; c = c->next)
+                n += c->cred.uid == uid;
+        return n;
+}
+
 static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 {
         struct varlink_server *s = w->data;
@@ -118,6 +128,14 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
                         continue;
                 }
                 limit = s->opts.max_connections + (cred.uid == 0 ? s->opts.root_reserve : 0);
+                if (cred.uid != 0 && uid_connections(s, cred.uid) >= s->opts.max_per_uid) {
+                        if (s->full_uid != cred.uid + 1)
+                                vl_log(s, LOG_WARNING, "uid %u has %u connections open: closing its new ones "
+                                       "until some end", (unsigned) cred.uid, s->opts.max_per_uid);
+                        s->full_uid = cred.uid + 1;
+                        close(fd);
+                        continue;
+                }
                 if (s->n_conns >= limit) {
                         if (!s->full_logged)
                                 vl_log(s, LOG_WARNING, "%u connections open: closing new ones (uid %u) until some end",
@@ -138,6 +156,7 @@ static void start_listening(struct varlink_server *s, int fd)
 {
         s->listen_fd = fd;
         ev_io_init(&s->listen_io, on_accept, fd, EV_READ);
+        ev_set_priority(&s->listen_io, MMPD_PRIO_CONTROL);
         s->listen_io.data = s;
         ev_io_start(s->loop, &s->listen_io);
 }
@@ -300,11 +319,13 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
         s->manager = manager;
         s->listen_fd = -1;
         ev_timer_init(&s->accept_retry, on_accept_retry, ACCEPT_RETRY, 0.);
+        ev_set_priority(&s->accept_retry, MMPD_PRIO_CONTROL);
         s->accept_retry.data = s;
-        /* Highest priority: parked calls go first in an iteration, within
-         * the budget, so they cannot be starved by busy connections. */
+        /* Just above the connections: parked calls go first among the
+         * control plane, within the budget, so busy connections cannot
+         * starve them; never before the heartbeat path. */
         ev_idle_init(&s->resume, vl_on_resume);
-        ev_set_priority(&s->resume, EV_MAXPRI);
+        ev_set_priority(&s->resume, MMPD_PRIO_CONTROL + 1);
         s->resume.data = s;
         o = &s->opts;
         if (opts)
@@ -323,6 +344,12 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
                           o->root_reserve ? o->root_reserve : VARLINK_ROOT_RESERVE;
         if (!o->max_message)
                 o->max_message = MMP_VARLINK_MESSAGE_MAX_DEFAULT;
+        if (!o->max_message_unpriv)
+                o->max_message_unpriv = VARLINK_MAX_MESSAGE_UNPRIV;
+        if (o->max_message_unpriv > o->max_message)
+                o->max_message_unpriv = o->max_message;
+        if (!o->max_per_uid)
+                o->max_per_uid = VARLINK_MAX_PER_UID;
         if (!o->max_output)
                 o->max_output = VARLINK_MAX_OUTPUT;
         if (o->idle_timeout <= 0)

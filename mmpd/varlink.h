@@ -24,7 +24,16 @@
  * Connection limit: when max_connections are open, a new connection is
  * accepted and closed at once (the peer reads EOF instead of hanging in the
  * listen backlog); root peers have a reserve of root_reserve more, so a local
- * flood cannot lock the administrator out.
+ * flood cannot lock the administrator out.  One non-root uid may hold at
+ * most max_per_uid connections, so one user cannot lock the others out.
+ *
+ * The heartbeat path comes first (docs/control-plane.md): the loop runs the
+ * watchers of device I/O, volume timers and fencing at a higher libev
+ * priority than any control connection, so in every loop iteration they are
+ * served before a single client byte is read; reading and dispatching
+ * together are bounded by VARLINK_ITERATION_BUDGET per iteration; and what
+ * an unprivileged peer can make us buffer is small (max_message_unpriv per
+ * message, max_per_uid connections).
  */
 #pragma once
 
@@ -32,6 +41,7 @@
 
 #include <ev.h>
 
+#include "io.h"           /* MMPD_PRIO_* */
 #include "manager.h"
 
 #define VARLINK_MAX_CONNECTIONS  4096
@@ -41,7 +51,12 @@
 #define VARLINK_PARTIAL_TIMEOUT  10.0
 #define VARLINK_INSPECT_TIMEOUT  10.0
 #define VARLINK_MAX_INSPECTS     16                /* Inspect threads alive at once */
-#define VARLINK_ITERATION_BUDGET 0.01              /* seconds of calls per loop iteration */
+#define VARLINK_ITERATION_BUDGET 0.01              /* seconds of reads and calls per loop iteration */
+#define VARLINK_MAX_PER_UID      64                /* connections of one non-root uid */
+/* Unprivileged peers may call only read-only methods whose calls are a few
+ * hundred bytes (the longest is a device path of PATH_MAX). */
+#define VARLINK_MAX_MESSAGE_UNPRIV (64u * 1024u)
+
 
 struct varlink_server;
 
@@ -52,6 +67,8 @@ struct varlink_options {
         unsigned max_connections;
         unsigned root_reserve;          /* (unsigned) -1 = none */
         size_t max_message;             /* default MMP_VARLINK_MESSAGE_MAX_DEFAULT (1 MiB) */
+        size_t max_message_unpriv;      /* default VARLINK_MAX_MESSAGE_UNPRIV */
+        unsigned max_per_uid;           /* non-root; (unsigned) -1 = no limit */
         size_t max_output;
         double idle_timeout;            /* no complete message and no call in progress */
         double partial_timeout;         /* a message started but not finished */

@@ -478,6 +478,7 @@ int volume_handoff(struct volume *v, const struct handoff_request *req)
         v->use.pidfd = pidfd;
         if (pidfd >= 0) {
                 ev_io_init(&v->use.pid_watcher, on_user_exit, pidfd, EV_READ);
+                ev_set_priority(&v->use.pid_watcher, MMPD_PRIO_HEARTBEAT);
                 v->use.pid_watcher.data = v;
                 ev_io_start(manager_loop(v->m), &v->use.pid_watcher);
         }
@@ -719,6 +720,7 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
                 return -ENOMEM;
         }
         ev_timer_init(&v->timer, on_timer, 0., 0.);
+        ev_set_priority(&v->timer, MMPD_PRIO_HEARTBEAT);
         v->timer.data = v;
         v->sd_slot = -1;
         v->use.pidfd = -1;

@@ -14,10 +14,11 @@ integ_scripts = \
 	tests/integ/control.sh \
 	tests/integ/mmpctl.sh \
 	tests/integ/faults.sh \
-	tests/integ/claim-fd.sh
+	tests/integ/claim-fd.sh \
+	tests/integ/flood.sh
 dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
-EXTRA_DIST += tests/lib/mmpd.sh
+EXTRA_DIST += tests/lib/mmpd.sh tests/integ/flood.py
 
 # make bench: numbers, not pass/fail timing tests (see tests/bench/).
 EXTRA_DIST += tests/bench/hold.sh

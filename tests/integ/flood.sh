@@ -1,0 +1,70 @@
+#!/bin/bash
+# No local user can starve heartbeats: while one uid floods the control
+# socket with never-ending 1 MiB messages on 4,096 connections and another
+# holds 4,096 idle connections, a raw watcher sees the held volume's seq
+# change at least every update interval + 0.2 s, mmpd's memory stays
+# bounded, and a third user's Check is answered throughout.
+. "$top_srcdir/tests/lib/tap.sh"
+require_root
+require_cmd setpriv python3 losetup
+. "$top_srcdir/tests/lib/mmpd.sh"
+
+FLOOD="/usr/bin/python3 $top_srcdir/tests/integ/flood.py"
+SECS=20
+img=$(mkimg flood 1)
+dev=$(loop_attach "$img")
+peer=$(loop_attach "$img")
+start_mmpd A node-a "vol=$dev"
+wait_log A "volume vol .*claimed" 40 || bail_out "claim failed: $(cat "$T/A.log")"
+sock=$(mmpd_sock A)
+chmod 0755 "$T"          # the other users must reach the socket
+pid=$(mmpd_pid A)
+ulimit -n 65536 2>/dev/null
+
+"$MMP_WATCH" "$peer" $((SECS + 2)) 20 >"$T/watch.json" &
+w=$!
+as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --clear-groups "$@"; }
+as 65534 $FLOOD "$sock" $SECS big 4096 $((1024 * 1024)) >"$T/big.json" 2>"$T/big.err" &
+b=$!
+as 65532 $FLOOD "$sock" $SECS idle 4096 >"$T/idle.json" 2>"$T/idle.err" &
+i=$!
+sleep 1
+as 65533 $FLOOD "$sock" $((SECS - 2)) check vol >"$T/check.json" 2>"$T/check.err" &
+c=$!
+hwm=0
+for _ in $(seq 1 $((SECS * 2))); do
+        rss=$(awk '/^VmRSS/ {print $2}' /proc/"$pid"/status 2>/dev/null)
+        [ -n "$rss" ] && [ "$rss" -gt "$hwm" ] && hwm=$rss
+        sleep 0.5
+done
+wait $b $i $c $w
+diag "flood (uid 65534): $(cat "$T/big.json") $(tail -2 "$T/big.err")"
+diag "idle (uid 65532): $(cat "$T/idle.json") $(tail -2 "$T/idle.err")"
+diag "check (uid 65533): $(cat "$T/check.json") $(tail -2 "$T/check.err")"
+diag "raw watcher: $(cat "$T/watch.json")"
+diag "mmpd RSS peak during the flood: $((hwm / 1024)) MiB"
+
+gap=$(sed -n 's/.*"max_gap_ms":\([0-9]*\).*/\1/p' "$T/watch.json")
+[ -n "$gap" ] && [ "$gap" -le 1200 ] && ok "on-disk gap stayed within interval + 0.2 s (max ${gap} ms)" ||
+        not_ok "on-disk gap stayed within interval + 0.2 s" "max_gap_ms=$gap"
+is "$(sed -n 's/.*"nodes":\(\[[^]]*\]\).*/\1/p' "$T/watch.json")" '["node-a"]' "only node-a wrote the block"
+[ "$hwm" -gt 0 ] && [ "$hwm" -le $((128 * 1024)) ] && ok "RSS stayed bounded ($((hwm / 1024)) MiB <= 128 MiB)" ||
+        not_ok "RSS stayed bounded" "peak ${hwm} kB"
+answers=$(sed -n 's/.*"answers": \([0-9]*\).*/\1/p' "$T/check.json")
+fails=$(sed -n 's/.*"failures": \([0-9]*\).*/\1/p' "$T/check.json")
+worst=$(sed -n 's/.*"worst_ms": \([0-9]*\).*/\1/p' "$T/check.json")
+[ "${answers:-0}" -ge 20 ] && [ "${fails:-1}" -eq 0 ] &&
+        ok "another user's Check answered throughout ($answers answers, worst ${worst} ms)" ||
+        not_ok "another user's Check answered throughout" "$(cat "$T/check.json")"
+[ "${worst:-99999}" -le 1000 ] && ok "Check latency under the flood <= 1 s (${worst} ms)" ||
+        not_ok "Check latency under the flood <= 1 s" "worst ${worst} ms"
+open=$(sed -n 's/.*"open_at_end": \([0-9]*\).*/\1/p' "$T/big.json")
+[ "${open:-9999}" -le 64 ] && ok "one uid holds at most 64 connections ($open open at the end)" ||
+        not_ok "one uid holds at most 64 connections" "$(cat "$T/big.json")"
+grep -q "LOST" "$T/A.log" && not_ok "the volume was never lost" "$(grep LOST "$T/A.log")" ||
+        ok "the volume was never lost"
+"$MMPCTL" --socket "$sock" check vol >/dev/null && ok "still held after the flood" || not_ok "still held after the flood"
+grep -q "uid 65534 has 64 connections open" "$T/A.log" && ok "the per-uid limit is logged once per episode" ||
+        not_ok "the per-uid limit is logged" "$(grep -c uid "$T/A.log")"
+stop_mmpd A TERM
+done_testing
