@@ -10,11 +10,13 @@
  * max_gap_ms is the longest time the seq stayed unchanged, from the first
  * sample showing a value to the first sample showing the next one (the
  * open-ended stretch at the end counts too).  Sleeping is fine here: this is
- * a test tool, not the daemon.
+ * a test tool, not the daemon.  SIGTERM or SIGINT ends the watch early,
+ * with the summary printed as usual.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,13 @@
 #include <unistd.h>
 
 #include "mmp-ondisk.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+        stop = 1;
+}
 
 static long long now_ms(void)
 {
@@ -68,6 +77,8 @@ int main(int argc, char **argv)
                 return 2;
         }
         interval_ms = argc > 3 ? atoi(argv[3]) : 100;
+        signal(SIGTERM, on_term);
+        signal(SIGINT, on_term);
         fd = open(argv[1], O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0) {
                 fprintf(stderr, "mmp-watch: %s: %s\n", argv[1], strerror(errno));
@@ -91,7 +102,7 @@ int main(int argc, char **argv)
 
         start = now_ms();
         end = start + atoll(argv[2]) * 1000;
-        for (long long t = start; t < end; t = now_ms()) {
+        for (long long t = start; t < end && !stop; t = now_ms()) {
                 struct mmp_block b;
                 bool known = false;
 
