@@ -5,6 +5,8 @@ tests_handoff_clean_window_CFLAGS = $(AM_CFLAGS) $(EXT2FS_CFLAGS)
 tests_handoff_clean_window_LDADD = lib/libmmp-core.la $(EXT2FS_LIBS)
 
 handoff_scripts = \
+	tests/handoff/kernel.sh \
+	tests/handoff/tools.sh \
 	tests/handoff/fence.sh
 dist_check_SCRIPTS += $(handoff_scripts)
 TESTS += $(handoff_scripts)
