@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "aligned-read.h"
@@ -48,17 +49,57 @@ static int read_window(int fd, uint64_t off, size_t len, size_t align, void **re
         return 0;
 }
 
-static bool peer_may_read(const struct mmpd_inspect_peer *peer, const struct stat *st)
-{
-        bool in_group = peer->gid == st->st_gid;
+/*
+ * Become the peer for path lookup and open, on this thread only: the kernel
+ * then checks every directory on the way and the file itself exactly as for
+ * the peer, and its errors (EACCES for /root/x, whether or not x exists) are
+ * the ones the peer would get itself, so Inspect is no existence oracle.
+ * Raw syscalls: glibc's setgroups() changes every thread of the process.
+ * Moving the fsuid away from 0 also drops CAP_DAC_OVERRIDE and friends from
+ * this thread's effective set; moving it back restores them.
+ */
+struct fs_creds {
+        gid_t *groups;          /* ours, to restore */
+        int n_groups;
+        bool active;
+};
 
-        if (peer->uid == st->st_uid)
-                return st->st_mode & S_IRUSR;
-        for (size_t i = 0; i < peer->n_groups && !in_group; i++)
-                in_group = peer->groups[i] == st->st_gid;
-        if (in_group)
-                return st->st_mode & S_IRGRP;
-        return st->st_mode & S_IROTH;
+static int become_peer(const struct mmpd_inspect_peer *peer, struct fs_creds *saved)
+{
+        saved->n_groups = getgroups(0, NULL);
+        if (saved->n_groups < 0)
+                return -errno;
+        saved->groups = calloc((size_t) saved->n_groups + 1, sizeof(gid_t));
+        if (!saved->groups)
+                return -ENOMEM;
+        saved->n_groups = getgroups(saved->n_groups, saved->groups);
+        if (saved->n_groups < 0)
+                return -errno;
+        if (syscall(SYS_setgroups, peer->n_groups, peer->groups) < 0)
+                return -errno;
+        saved->active = true;
+        syscall(SYS_setfsgid, peer->gid);
+        syscall(SYS_setfsuid, peer->uid);
+        /* setfs*id() report no errors: check that it took. */
+        if ((uid_t) syscall(SYS_setfsuid, -1) != peer->uid || (gid_t) syscall(SYS_setfsgid, -1) != peer->gid)
+                return -EPERM;
+        return 0;
+}
+
+static void become_self(struct fs_creds *saved)
+{
+        if (saved->active) {
+                syscall(SYS_setfsuid, geteuid());
+                syscall(SYS_setfsgid, getegid());
+                syscall(SYS_setgroups, saved->n_groups, saved->groups);
+                saved->active = false;
+        }
+}
+
+static void become_selfp(struct fs_creds *saved)
+{
+        become_self(saved);
+        free(saved->groups);
 }
 
 static bool is_inspectable(const struct stat *st)
@@ -78,8 +119,12 @@ int mmpd_inspect_read(const char *path, const struct mmpd_inspect_peer *peer,
         uint64_t off;
         int r;
 
+        __attribute__((cleanup(become_selfp))) struct fs_creds creds = { .active = false };
+
         memset(ret, 0, sizeof(*ret));
         ret->stage = "open";
+        if (peer && (r = become_peer(peer, &creds)) < 0)
+                return r;
         /* Opening some character devices has side effects (a tape rewinds):
          * look before opening, then make sure we opened what we looked at.
          * O_NONBLOCK: a FIFO swapped in between must not hang us. */
@@ -87,11 +132,10 @@ int mmpd_inspect_read(const char *path, const struct mmpd_inspect_peer *peer,
                 return -errno;
         if (!is_inspectable(&st))
                 return -ENOTBLK;
-        if (peer && !peer_may_read(peer, &st))
-                return -EACCES;
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return -errno;
+        become_self(&creds);            /* the fd is what the peer could open */
         if (fstat(fd, &st2) < 0)
                 return -errno;
         if (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino || !is_inspectable(&st2))

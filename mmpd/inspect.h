@@ -14,8 +14,9 @@
 
 #include "mmp-ondisk.h"
 
-/* Read on behalf of an unprivileged peer: only what its uid, gid and
- * groups may read by the file's mode bits (ACLs are not consulted). */
+/* Read on behalf of an unprivileged peer: the lookup and open run with its
+ * uid, gid and groups as the filesystem credentials of the calling thread,
+ * so exactly what it could read itself (directories, modes, ACLs). */
 struct mmpd_inspect_peer {
         uid_t uid;
         gid_t gid;
@@ -38,8 +39,10 @@ struct mmpd_inspect {
  * but has a bad magic/checksum (ret->block still filled); otherwise -errno
  * from stat/open/pread (-ENOTBLK for anything but a block device or regular
  * file, checked before opening so no other device is ever opened; -ENODATA
- * for a short read; -EACCES when @peer may not read it) or from
- * mmp_sb_decode().  @peer NULL: no access check (privileged callers).
+ * for a short read; the peer's own -EACCES/-ENOENT when it may not reach
+ * it) or from mmp_sb_decode().  @peer NULL: our own credentials
+ * (privileged callers).  With @peer, call it on a thread of its own (the
+ * offload threads): the thread's filesystem credentials change meanwhile.
  * Block devices are read with O_DIRECT, so the answer is the disk's, not a
  * stale page cache's.
  */

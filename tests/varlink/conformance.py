@@ -923,6 +923,33 @@ def t_access_inspect():
     finally:
         shutil.rmtree(d)
 
+
+@test("unprivileged Inspect honours directories and is no existence oracle", root=True, needs=("mkfs.ext4",))
+def t_access_inspect_dirs():
+    d = tmpdir()
+    try:
+        sub = os.path.join(d, "private")
+        os.mkdir(sub)
+        img = os.path.join(sub, "fs.img")
+        mkimg(img, "-O", "mmp")
+        os.chmod(img, 0o644)
+        os.chmod(sub, 0o755)
+        r = as_user(socket_path(), [call_msg("io.mmpd.Inspect", {"device": img})])
+        assert ok_params(r[0])["block"]["seq_class"] == "clean"
+        # a readable file inside a directory the peer cannot enter
+        os.chmod(sub, 0o700)
+        r = as_user(socket_path(), [call_msg("io.mmpd.Inspect", {"device": img})])
+        expect_error(r[0], "io.mmpd.IoError", errno=errno.EACCES)
+        # what exists behind it and what does not look the same
+        missing = os.path.join(sub, "no-such-file")
+        r = as_user(socket_path(), [call_msg("io.mmpd.Inspect", {"device": img}),
+                                    call_msg("io.mmpd.Inspect", {"device": missing})])
+        for reply in r:
+            expect_error(reply, "io.mmpd.IoError", errno=errno.EACCES)
+        ok_params(main_conn().call("io.mmpd.Inspect", {"device": img}))     # root may
+    finally:
+        shutil.rmtree(d)
+
 # ---- the socket ---------------------------------------------------------------------------
 
 
