@@ -24,6 +24,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <search.h>
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -564,9 +566,40 @@ static void parser_done(struct parser *p)
         mmpd_conf_free(p->conf);
 }
 
+/*
+ * open() never waits here: O_NONBLOCK, so a FIFO (or a device) put where
+ * the config should be cannot hang the loop on SIGHUP or the start.  Only
+ * regular files are read (a directory fails later with a read error).
+ * 0 and *ret, -errno from open(), or -EINVAL with *ret_not_regular.
+ */
+static int open_config(const char *path, FILE **ret, bool *ret_not_regular)
+{
+        struct stat st;
+        int fd, fl;
+
+        *ret_not_regular = false;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))) {
+                close(fd);
+                *ret_not_regular = true;
+                return -EINVAL;
+        }
+        fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || !(*ret = fdopen(fd, "r"))) {
+                int r = -errno;
+
+                close(fd);
+                return r;
+        }
+        return 0;
+}
+
 int mmpd_conf_load(const char *path, bool must_exist, struct mmpd_conf **ret, char **ret_error)
 {
         __attribute__((cleanup(parser_done))) struct parser p = {};
+        bool not_regular;
         int r;
 
         if (!path)
@@ -580,9 +613,13 @@ int mmpd_conf_load(const char *path, bool must_exist, struct mmpd_conf **ret, ch
                 goto fail;
         }
 
-        p.f = fopen(path, "re");
-        if (!p.f) {
-                r = -errno;
+        r = open_config(path, &p.f, &not_regular);
+        if (r < 0) {
+                p.f = NULL;
+                if (not_regular) {
+                        parser_error(&p, r, 0, "cannot read: not a regular file");
+                        goto fail;
+                }
                 if (r != -ENOENT || must_exist) {
                         parser_error(&p, r, 0, "cannot open: %s", strerror(-r));
                         goto fail;

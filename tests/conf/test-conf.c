@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -154,6 +155,32 @@ static void test_directory_is_read_error(void **state)
         assert_int_equal(mmpd_conf_load("/", true, &conf, &error), -EIO);
         assert_ptr_equal(conf, &sentinel);
         assert_string_equal(error, "/: read error: Is a directory");
+}
+
+/* A FIFO where the config should be must not hang the loop (SIGHUP) or the
+ * start: refused at once, naming the file.  So is a device. */
+static void test_fifo_is_refused_at_once(void **state)
+{
+        struct mmpd_conf sentinel = {}, *conf = &sentinel;
+        _cleanup_free_ char *error = NULL, *expected = NULL;
+        char dir[] = "/tmp/mmpd-conf-fifo.XXXXXX", fifo[64];
+
+        assert_non_null(mkdtemp(dir));
+        snprintf(fifo, sizeof(fifo), "%s/conf", dir);
+        assert_int_equal(mkfifo(fifo, 0600), 0);
+        alarm(5);               /* a hang fails the test instead of blocking it */
+        assert_int_equal(mmpd_conf_load(fifo, true, &conf, &error), -EINVAL);
+        alarm(0);
+        unlink(fifo);
+        rmdir(dir);
+        assert_ptr_equal(conf, &sentinel);
+        assert_true(asprintf(&expected, "%s: cannot read: not a regular file", fifo) > 0);
+        assert_string_equal(error, expected);
+
+        free(error);
+        error = NULL;
+        assert_int_equal(mmpd_conf_load("/dev/null", true, &conf, &error), -EINVAL);
+        assert_string_equal(error, "/dev/null: cannot read: not a regular file");
 }
 
 static void test_null_ret_error(void **state)
@@ -679,6 +706,7 @@ int main(void)
                 cmocka_unit_test(test_max_volumes_exact),
                 cmocka_unit_test(test_volumes_hard_limit),
                 cmocka_unit_test(test_handoff_keys),
+                cmocka_unit_test(test_fifo_is_refused_at_once),
                 cmocka_unit_test(test_handoff_defaults),
                 cmocka_unit_test(test_handoff_errors),
                 ERROR_CASES(ERROR_CASE_TEST)
