@@ -7,6 +7,8 @@ tests_handoff_clean_window_LDADD = lib/libmmp-core.la $(EXT2FS_LIBS)
 handoff_scripts = \
 	tests/handoff/kernel.sh \
 	tests/handoff/tools.sh \
-	tests/handoff/fence.sh
+	tests/handoff/fence.sh \
+	tests/handoff/claim-race.sh
 dist_check_SCRIPTS += $(handoff_scripts)
 TESTS += $(handoff_scripts)
+EXTRA_DIST += tests/handoff/race-start.py
