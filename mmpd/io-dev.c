@@ -145,6 +145,8 @@ static int dev_new(int anchor_fd, const char *path, const struct stat *st, struc
                 .is_block = S_ISBLK(st->st_mode),
                 .direct = fl & O_DIRECT,
                 .rdev = S_ISBLK(st->st_mode) ? st->st_rdev : 0,
+                .file_dev = S_ISBLK(st->st_mode) ? 0 : st->st_dev,
+                .file_ino = S_ISBLK(st->st_mode) ? 0 : st->st_ino,
                 .size = size,
                 .path = TAKE_PTR(p),
         };
@@ -236,6 +238,9 @@ int mmpd_dev_adopt(int fd, const char *path, struct mmpd_dev **ret)
         fl = fcntl(fd, F_GETFL);
         if (fl < 0)
                 return -errno;
+        /* Checked here, not at the first write a claim makes. */
+        if ((fl & O_ACCMODE) != O_RDWR)
+                return -EBADF;
         if (S_ISBLK(st.st_mode) && !(fl & O_DIRECT))
                 return -EBADFD;
 
@@ -272,5 +277,12 @@ size_t mmpd_dev_align(const struct mmpd_dev *dev) { return dev->align; }
 bool mmpd_dev_is_block(const struct mmpd_dev *dev) { return dev->is_block; }
 bool mmpd_dev_is_direct(const struct mmpd_dev *dev) { return dev->direct; }
 dev_t mmpd_dev_rdev(const struct mmpd_dev *dev) { return dev->rdev; }
+
+bool mmpd_dev_is(const struct mmpd_dev *dev, const struct stat *st)
+{
+        if (S_ISBLK(st->st_mode))
+                return dev->is_block && dev->rdev == st->st_rdev;
+        return !dev->is_block && dev->file_dev == st->st_dev && dev->file_ino == st->st_ino;
+}
 const char *mmpd_dev_path(const struct mmpd_dev *dev) { return dev->path; }
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev) { return dev->size; }

@@ -16,6 +16,8 @@ struct mmpd_dev {
         bool direct;
         bool exclusive;         /* opened with O_EXCL (block devices) */
         dev_t rdev;
+        dev_t file_dev;         /* regular files: st_dev and st_ino, for identity */
+        ino_t file_ino;
         uint64_t size;
         char *path;
 };

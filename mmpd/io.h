@@ -102,9 +102,9 @@ int mmpd_dev_open_ex(const char *path, bool exclusive, struct mmpd_dev **ret);
 
 /*
  * Adopt an fd passed in (systemd fd store, SCM_RIGHTS).  The fd is dup'd,
- * the caller keeps its own.  A block device fd must have O_DIRECT in
- * F_GETFL (the seed's rule), otherwise -EBADFD; anything neither block
- * device nor regular file is -ENOTBLK.  @path (required) is only kept for
+ * the caller keeps its own.  It must be open O_RDWR (else -EBADF); a block
+ * device fd must have O_DIRECT in F_GETFL (the seed's rule), otherwise
+ * -EBADFD; anything neither block device nor regular file is -ENOTBLK.  @path (required) is only kept for
  * mmpd_dev_path().  Only positioned I/O is used: the dups share the file
  * offset with the caller's fd.
  */
@@ -134,6 +134,10 @@ int mmpd_dev_anchor_fd(const struct mmpd_dev *dev);   /* the fd to store/pass on
 size_t mmpd_dev_align(const struct mmpd_dev *dev);
 bool mmpd_dev_is_block(const struct mmpd_dev *dev);
 dev_t mmpd_dev_rdev(const struct mmpd_dev *dev);      /* 0 for files */
+/* Is @st (from stat/fstat) this device: the same block device, or the same
+ * file (one image reached by two paths, or a passed fd)? */
+struct stat;
+bool mmpd_dev_is(const struct mmpd_dev *dev, const struct stat *st);
 const char *mmpd_dev_path(const struct mmpd_dev *dev);
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev);   /* bytes */
 bool mmpd_dev_is_direct(const struct mmpd_dev *dev);   /* false: buffered image file */

@@ -188,6 +188,16 @@ unsigned manager_count(struct manager *m, enum mmp_state state)
         return n;
 }
 
+static struct volume *find_same_device(struct manager *m, const struct stat *st)
+{
+        if (!S_ISBLK(st->st_mode) && !S_ISREG(st->st_mode))
+                return NULL;
+        for (struct volume *v = m->head; v; v = v->next)
+                if (v->dev && mmpd_dev_is(v->dev, st))
+                        return v;
+        return NULL;
+}
+
 struct volume *manager_find(struct manager *m, const char *key)
 {
         struct stat st;
@@ -197,13 +207,11 @@ struct volume *manager_find(struct manager *m, const char *key)
         for (struct volume *v = m->head; v; v = v->next)
                 if (strcmp(v->name, key) == 0 || strcmp(v->device, key) == 0)
                         return v;
-        /* /dev/disk/by-id/... and /dev/sdb are the same volume. */
-        if (stat(key, &st) < 0 || !S_ISBLK(st.st_mode))
+        /* /dev/disk/by-id/... and /dev/sdb are the same volume; so are two
+         * paths to one image file. */
+        if (key[0] != '/' || stat(key, &st) < 0)
                 return NULL;
-        for (struct volume *v = m->head; v; v = v->next)
-                if (v->dev && mmpd_dev_rdev(v->dev) == st.st_rdev)
-                        return v;
-        return NULL;
+        return find_same_device(m, &st);
 }
 
 static void link_volume(struct manager *m, struct volume *v)
@@ -268,6 +276,7 @@ static int add_volume(struct manager *m, const char *device, const char *name, i
                       bool is_static, double margin, double io_timeout, const struct mmpd_fence_conf *fc,
                       const struct mmpd_sd_volume *resume, struct volume **ret)
 {
+        struct stat st;
         struct volume_opts o = {
                 .is_static = is_static,
                 .exclusive = fc->exclusive,
@@ -283,6 +292,9 @@ static int add_volume(struct manager *m, const char *device, const char *name, i
         v = manager_find(m, device);
         if (!v && name)
                 v = manager_find(m, name);
+        /* A passed fd of a device we hold already (the path may differ). */
+        if (!v && fd >= 0 && fstat(fd, &st) == 0)
+                v = find_same_device(m, &st);
         if (v) {
                 if (ret)
                         *ret = v;
@@ -308,15 +320,44 @@ static int add_volume(struct manager *m, const char *device, const char *name, i
         return 0;
 }
 
+/* The [volume] section for @device, by path or by the device it names. */
+static const struct mmpd_volume_conf *static_conf_for(struct manager *m, const char *device, int fd)
+{
+        struct stat st, st2;
+        bool have_st;
+
+        for (size_t i = 0; i < m->conf->n_volumes; i++)
+                if (strcmp(m->conf->volumes[i].device, device) == 0)
+                        return &m->conf->volumes[i];
+        have_st = fd >= 0 ? fstat(fd, &st) == 0 : stat(device, &st) == 0;
+        if (!have_st || (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)))
+                return NULL;
+        for (size_t i = 0; i < m->conf->n_volumes; i++) {
+                if (stat(m->conf->volumes[i].device, &st2) < 0 || (st.st_mode & S_IFMT) != (st2.st_mode & S_IFMT))
+                        continue;
+                if (S_ISBLK(st.st_mode) ? st.st_rdev == st2.st_rdev
+                                        : st.st_dev == st2.st_dev && st.st_ino == st2.st_ino)
+                        return &m->conf->volumes[i];
+        }
+        return NULL;
+}
+
 int manager_claim(struct manager *m, const char *device, const char *name, int fd,
                   struct volume **ret)
 {
+        const struct mmpd_volume_conf *vc;
         int r;
 
         if (m->stopping)
                 return -ESHUTDOWN;
-        r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout,
-                       &m->conf->fence, NULL, ret);
+        /* A static volume released earlier comes back as itself: its name,
+         * its options, listed as static. */
+        vc = static_conf_for(m, device, fd);
+        if (vc && (!name || strcmp(name, vc->name) == 0))
+                r = add_volume(m, device, vc->name, fd, true, vc->margin, vc->io_timeout, &vc->fence, NULL, ret);
+        else
+                r = add_volume(m, device, name, fd, false, m->conf->margin, m->conf->io_timeout,
+                               &m->conf->fence, NULL, ret);
         if (r < 0 && r != -EEXIST)
                 log_warning("cannot claim %s: %s", device, strerror(-r));
         return r;
@@ -348,10 +389,20 @@ static void claim_static(struct manager *m, const struct mmpd_volume_conf *vc)
 
         r = add_volume(m, vc->device, vc->name, -1, true, vc->margin, vc->io_timeout,
                        &vc->fence, NULL, &v);
-        if (r == -EEXIST)
-                log_warning("volume %s (%s): already registered as %s", vc->name, vc->device, volume_name(v));
-        else if (r < 0)
-                log_error("volume %s (%s): cannot open: %s", vc->name, vc->device, strerror(-r));
+        if (r == -EEXIST) {
+                log_warning("%s:%u: volume %s (%s): the same device is already registered as %s",
+                            m->conf->path ? m->conf->path : "config", vc->line, vc->name, vc->device,
+                            volume_name(v));
+                return;
+        }
+        if (r >= 0)
+                return;
+        log_error("%s:%u: volume %s: cannot use device %s: %s", m->conf->path ? m->conf->path : "config",
+                  vc->line, vc->name, vc->device,
+                  r == -ENOTBLK ? "not a block device or regular file" : strerror(-r));
+        /* Listed all the same, with its reason, until the config changes. */
+        if (volume_new_unusable(m, vc->name, vc->device, r, &v) == 0)
+                link_volume(m, v);
 }
 
 /* Holds a previous mmpd left in the fd store: resume each (no claim wait). */
@@ -425,6 +476,14 @@ int manager_reload(struct manager *m)
                 log_notice("node_name changes take effect at restart");
         mmpd_conf_free(m->conf);
         m->conf = conf;
+        /* Static volumes that could not be opened are tried again. */
+        for (struct volume *v = m->head, *next; v; v = next) {
+                next = v->next;
+                if (!v->dev && v->opts.is_static) {
+                        unlink_volume(m, v);
+                        volume_free(v);
+                }
+        }
         for (size_t i = 0; i < conf->n_volumes; i++)
                 if (!manager_find(m, conf->volumes[i].name))
                         claim_static(m, &conf->volumes[i]);

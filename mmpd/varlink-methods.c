@@ -261,6 +261,18 @@ static void on_claim_event(const struct volume_event *ev, void *userdata)
         deliver(c, ev->volume, msg, final);
 }
 
+/* What is wrong with an fd passed to ClaimFd, in words (io.h: mmpd_dev_adopt). */
+static const char *passed_fd_problem(int err)
+{
+        switch (err) {
+        case -EBADF:   return "the fd passed is not open for reading and writing: open the device O_RDWR";
+        case -EBADFD:  return "the fd passed is a block device opened without O_DIRECT: open it O_RDWR|O_DIRECT "
+                              "(mmpd cannot add the flag: a dup shares it with your fd)";
+        case -ENOTBLK: return "the fd passed is neither a block device nor a regular file";
+        default:       return NULL;
+        }
+}
+
 static int claim(struct vl_call *c, bool with_fd)
 {
         struct manager *m = call_manager(c);
@@ -294,7 +306,7 @@ static int claim(struct vl_call *c, bool with_fd)
                 if (r == -EEXIST && v)
                         volume_get_info(v, &info);
                 return vl_call_send(c, error_for(c, r, VL_OP_CLAIM, r == -EEXIST && v ? &info : NULL,
-                                                 false, NULL), true);
+                                                 false, with_fd ? passed_fd_problem(r) : NULL), true);
         }
         c->volume = v;
         r = early_replay(c);

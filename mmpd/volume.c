@@ -740,6 +740,35 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
         return 0;
 }
 
+int volume_new_unusable(struct manager *m, const char *name, const char *device, int error,
+                        struct volume **ret)
+{
+        struct volume *v = calloc(1, sizeof(*v));
+
+        if (!v)
+                return -ENOMEM;
+        v->m = m;
+        v->opts.is_static = true;
+        v->name = strdup(name);
+        v->device = strdup(device);
+        v->sd_slot = -1;
+        v->use.pidfd = -1;
+        ev_timer_init(&v->timer, on_timer, 0., 0.);
+        v->timer.data = v;
+        if (asprintf(&v->error_buf, "cannot use the device: %s",
+                     error == -ENOTBLK ? "not a block device or regular file" : strerror(-error)) < 0)
+                v->error_buf = NULL;
+        if (!v->name || !v->device || !v->error_buf) {
+                volume_free(v);
+                return -ENOMEM;
+        }
+        v->state = MMP_STATE_REFUSED;
+        v->error = error;
+        v->error_text = v->error_buf;
+        *ret = v;
+        return 0;
+}
+
 struct volume *volume_free(struct volume *v)
 {
         if (!v)
@@ -755,6 +784,7 @@ struct volume *volume_free(struct volume *v)
         free(v->name);
         free(v->device);
         free(v->bdevname);
+        free(v->error_buf);
         free(v);
         return NULL;
 }

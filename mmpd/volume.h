@@ -48,6 +48,7 @@ struct volume {
         enum mmp_phase phase;
         int error;
         const char *error_text;
+        char *error_buf;                /* error_text when it is ours to free */
         mmp_usec_t claim_started;
         mmp_usec_t wait_until;
         bool removing;                  /* release requested: free after RELEASED */
@@ -81,6 +82,10 @@ struct volume {
 
 int volume_new(struct manager *m, const char *name, const char *device, int fd,
                const struct volume_opts *opts, struct volume **ret);
+/* A static volume whose device cannot be used (missing, a directory, a
+ * FIFO, /dev/zero): listed as refused with the reason, no device. */
+int volume_new_unusable(struct manager *m, const char *name, const char *device, int error,
+                        struct volume **ret);
 struct volume *volume_free(struct volume *v);
 /* Start claiming: read the superblock, then run the state machine. */
 void volume_claim(struct volume *v);
