@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libmount.h>
@@ -49,15 +50,44 @@ static void mount_usage(FILE *f)
 }
 
 /*
+ * How long mount(2) is retried while it fails with EBUSY after go.  Under
+ * systemd, mmpd's fd store holds a copy of mmpd's O_EXCL open of the device
+ * until PID 1 has processed the FDSTOREREMOVE=1 that mmpd sends with go:
+ * about a millisecond after go, and mount(2) fails with EBUSY until then.
+ * A device that stays busy (mounted elsewhere, a busy mount point) fails
+ * after this; the handoff timeout (default 5 s) is longer.
+ */
+#define MOUNT_BUSY_RETRY_USEC   (1000 * 1000)
+#define MOUNT_BUSY_PAUSE_USEC   (2 * 1000)
+
+static uint64_t now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/*
  * mmpd has written CLEAN (or stopped writing): mount now.  Nothing before
  * mount(2) here; the mount table update follows it.
  */
 static int on_go(struct mmp_client *client, struct mmp_volume *v, void *userdata)
 {
         struct mount_go *g = userdata;
+        uint64_t until = 0;
 
         g->went = true;
         g->rc = mnt_context_do_mount(g->cxt);
+        while (g->rc != 0 && mnt_context_get_syscall_errno(g->cxt) == EBUSY) {
+                if (!until)
+                        until = now_usec() + MOUNT_BUSY_RETRY_USEC;
+                else if (now_usec() >= until)
+                        break;
+                usleep(MOUNT_BUSY_PAUSE_USEC);
+                mnt_context_reset_status(g->cxt);
+                g->rc = mnt_context_do_mount(g->cxt);
+        }
         if (g->rc == 0)
                 g->rc = mnt_context_finalize_mount(g->cxt);
         /* Mounted is what the kernel says, whatever the utab update did. */
