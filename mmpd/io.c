@@ -77,15 +77,36 @@ struct mmpd_ioreq {
         mmp_usec_t started;
         mmp_usec_t last_duration;
         size_t heap_idx;        /* HEAP_NONE when no deadline is pending */
+        unsigned ctx_idx;       /* the context it was submitted to */
         TAILQ_ENTRY(mmpd_ioreq) queue;  /* io->queue, or a dispatch list */
         LIST_ENTRY(mmpd_ioreq) all;
 };
 
 TAILQ_HEAD(req_queue, mmpd_ioreq);
 
+/*
+ * AIO contexts, grown on demand: io_setup() reserves its nr_events against
+ * the system-wide fs.aio-max-nr (65,536 by default) at once, so reserving
+ * max_volumes up front let only six mmpds start.  The first context has
+ * IO_CTX_FIRST slots; when every slot is in use and more I/O waits, a new
+ * context as large as all before it together is added (doubling), up to
+ * max_inflight.  A context is never shrunk: a stuck device keeps its slot.
+ */
+#define IO_CTX_FIRST 64u
+#define IO_CTX_MAX   32
+
+struct io_ctx {
+        io_context_t ctx;
+        unsigned cap;
+        unsigned inflight;
+};
+
 struct mmpd_io {
         struct ev_loop *loop;
-        io_context_t ctx;
+        struct io_ctx ctxs[IO_CTX_MAX];
+        unsigned n_ctxs;
+        unsigned capacity;      /* slots in all contexts */
+        bool grow_failed;       /* the last io_setup() for more slots failed */
         unsigned max_inflight;
         unsigned active;        /* busy, not free_pending: they hold a loop ref */
         bool eagain;            /* the last io_submit() said -EAGAIN */
@@ -359,6 +380,7 @@ static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp
         ssize_t result;
 
         io->stats.inflight--;
+        io->ctxs[r->ctx_idx].inflight--;
         io->stats.completed++;
         r->last_duration = now > r->started ? now - r->started : 0;
         if (r->state == REQ_TIMED_OUT)
@@ -386,16 +408,16 @@ static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp
 }
 
 /* Never blocks: zero timeout, and libaio checks the ring in user space first. */
-static void reap(struct mmpd_io *io)
+static void reap_ctx(struct mmpd_io *io, struct io_ctx *c)
 {
         struct io_event ev[REAP_BATCH];
 
-        while (io->stats.inflight > 0) {
+        while (c->inflight > 0) {
                 struct timespec zero = {};
                 mmp_usec_t now;
                 int n;
 
-                n = io_getevents(io->ctx, 0, REAP_BATCH, ev, &zero);
+                n = io_getevents(c->ctx, 0, REAP_BATCH, ev, &zero);
                 if (n == -EINTR)
                         continue;
                 if (n <= 0)
@@ -408,6 +430,54 @@ static void reap(struct mmpd_io *io)
                 if (n < REAP_BATCH)
                         return;
         }
+}
+
+static void reap(struct mmpd_io *io)
+{
+        /* All contexts signal the one eventfd. */
+        for (unsigned i = 0; i < io->n_ctxs; i++)
+                reap_ctx(io, &io->ctxs[i]);
+}
+
+/* One more context, as large as all before it (0, or -errno from io_setup). */
+static int ctx_grow(struct mmpd_io *io)
+{
+        unsigned want = io->stats.inflight + io->stats.queued;
+        unsigned cap = io->capacity ? io->capacity : IO_CTX_FIRST;
+        struct io_ctx *c;
+        int r;
+
+        if (io->n_ctxs == IO_CTX_MAX || io->capacity >= io->max_inflight)
+                return -ENOSPC;
+        /* At least double; enough for all that waits now, so that one
+         * batch needs one io_submit() per context, few contexts in all. */
+        if (want > io->capacity && want - io->capacity > cap)
+                cap = want - io->capacity;
+        if (cap > io->max_inflight - io->capacity)
+                cap = io->max_inflight - io->capacity;
+        c = &io->ctxs[io->n_ctxs];
+        memset(c, 0, sizeof(*c));
+        r = io_setup((int) cap, &c->ctx);       /* libaio returns -errno */
+        if (r < 0)
+                return r;
+        c->cap = cap;
+        io->n_ctxs++;
+        io->capacity += cap;
+        io->stats.aio_slots = io->capacity;
+        return 0;
+}
+
+/* A context with a free slot, growing if every one is full; NULL if none. */
+static struct io_ctx *ctx_with_room(struct mmpd_io *io)
+{
+        for (unsigned i = 0; i < io->n_ctxs; i++)
+                if (io->ctxs[i].inflight < io->ctxs[i].cap)
+                        return &io->ctxs[i];
+        if (io->grow_failed || ctx_grow(io) < 0) {
+                io->grow_failed = true;         /* tried again once a slot frees */
+                return NULL;
+        }
+        return &io->ctxs[io->n_ctxs - 1];
 }
 
 static void efd_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -482,10 +552,18 @@ static void flush(struct mmpd_io *io, struct req_queue *failed)
 {
         io->eagain = false;
         while (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight) {
-                unsigned room = io->max_inflight - io->stats.inflight, n = 0;
+                struct io_ctx *c = ctx_with_room(io);
+                unsigned room, n = 0;
                 struct mmpd_ioreq *r;
                 int k;
 
+                if (!c) {
+                        /* fs.aio-max-nr reached: the queue waits (deadlines run). */
+                        io->stats.eagain++;
+                        io->eagain = true;
+                        return;
+                }
+                room = c->cap - c->inflight;
                 TAILQ_FOREACH(r, &io->queue, queue) {
                         if (n == room)
                                 break;
@@ -493,13 +571,15 @@ static void flush(struct mmpd_io *io, struct req_queue *failed)
                 }
 
                 io->stats.submit_calls++;
-                k = io_submit(io->ctx, (long) n, io->iocbs);
+                k = io_submit(c->ctx, (long) n, io->iocbs);
                 if (k > 0) {
                         for (int i = 0; i < k; i++) {
                                 r = TAILQ_FIRST(&io->queue);
                                 queue_remove(io, r);
                                 r->state = REQ_KERNEL;
+                                r->ctx_idx = (unsigned) (c - io->ctxs);
                         }
+                        c->inflight += (unsigned) k;
                         io->stats.inflight += (unsigned) k;
                         io->stats.submitted += (unsigned) k;
                         continue;
@@ -557,6 +637,9 @@ static void again_cb(struct ev_loop *loop, ev_idle *w, int revents)
 
 static void backoff_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+        struct mmpd_io *io = w->data;
+
+        io->grow_failed = false;        /* the next prepare may try io_setup() again */
 }
 
 /* ---- the engine -------------------------------------------------------- */
@@ -584,7 +667,9 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
                 r = -ENOMEM;
                 goto fail;
         }
-        r = io_setup((int) max_inflight, &io->ctx);     /* libaio returns -errno */
+        /* The first context now, so that a system out of AIO slots is an
+         * error at start; more as volumes come (ctx_grow). */
+        r = ctx_grow(io);
         if (r < 0)
                 goto fail;
         io->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -616,13 +701,14 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         ev_unref(loop);
         ev_idle_init(&io->again, again_cb);
         ev_timer_init(&io->backoff, backoff_cb, EAGAIN_BACKOFF_S, 0.);
+        io->backoff.data = io;
 
         *ret = io;
         return 0;
 
 fail:
-        if (io->ctx)
-                io_destroy(io->ctx);
+        for (unsigned i = 0; i < io->n_ctxs; i++)
+                io_destroy(io->ctxs[i].ctx);
         closep(&io->efd);
         closep(&io->tfd);
         free(io->iocbs);
@@ -651,8 +737,9 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
                         queue_remove(io, r);
                 req_destroy(r);
         }
-        if (io->stats.inflight == 0)
-                io_destroy(io->ctx);    /* nothing in flight: returns at once */
+        for (unsigned i = 0; i < io->n_ctxs; i++)
+                if (io->ctxs[i].inflight == 0)
+                        io_destroy(io->ctxs[i].ctx);    /* nothing in flight: returns at once */
 
         ev_ref(loop);
         ev_io_stop(loop, &io->efd_watcher);

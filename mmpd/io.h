@@ -54,11 +54,13 @@ typedef void (*mmpd_io_cb)(struct mmpd_ioreq *req, ssize_t result, void *userdat
 typedef void (*mmpd_io_idle_cb)(struct mmpd_ioreq *req, void *userdata);
 
 /*
- * @max_inflight bounds the AIO context (io_setup nr_events) and how many
- * I/Os are in the kernel at once; further ones wait in the queue (their
- * deadline runs).  A timed-out I/O keeps its slot until the kernel lets go
- * of it, so size this to the number of requests (one per volume) and a
- * stuck device cannot starve the others.
+ * @max_inflight bounds how many I/Os are in the kernel at once; further
+ * ones wait in the queue (their deadline runs).  AIO slots (io_setup
+ * nr_events, counted against the system-wide fs.aio-max-nr) are reserved
+ * as they are needed: 64 at first, doubling up to @max_inflight, never
+ * given back.  A timed-out I/O keeps its slot until the kernel lets go of
+ * it, so size @max_inflight to the number of requests (one per volume) and
+ * a stuck device cannot starve the others.
  *
  * The engine's own watchers do not keep ev_run() going; busy requests do.
  */
@@ -83,6 +85,7 @@ struct mmpd_io_stats {
         uint64_t submit_errors;   /* requests io_submit() refused (cb got the errno) */
         uint64_t eagain;          /* io_submit() -EAGAIN, retried */
         unsigned queued;          /* waiting for io_submit() now */
+        unsigned aio_slots;       /* AIO events reserved (io_setup), grown on demand */
         unsigned inflight;        /* owned by the kernel now (timed-out ones included) */
 };
 void mmpd_io_get_stats(const struct mmpd_io *io, struct mmpd_io_stats *ret);

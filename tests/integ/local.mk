@@ -16,7 +16,8 @@ integ_scripts = \
 	tests/integ/faults.sh \
 	tests/integ/claim-fd.sh \
 	tests/integ/flood.sh \
-	tests/integ/identity.sh
+	tests/integ/identity.sh \
+	tests/integ/aio.sh
 dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
 EXTRA_DIST += tests/lib/mmpd.sh tests/integ/flood.py

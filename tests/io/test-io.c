@@ -145,6 +145,9 @@ static void test_batch_200(void **state)
         }
 
         mmpd_io_get_stats(fx->io, &s0);
+        /* AIO slots are reserved as needed, not max_inflight (256) at once:
+         * fs.aio-max-nr is system-wide. */
+        assert_int_equal(s0.aio_slots, 64);
         for (int i = 0; i < N; i++)
                 assert_int_equal(mmpd_ioreq_submit(req[i], MMPD_IO_READ, 0, 4096,
                                                    mmpd_now() + 5 * MMP_USEC_PER_SEC), 0);
@@ -154,6 +157,8 @@ static void test_batch_200(void **state)
         fprintf(stderr, "# %d reads: %" PRIu64 " io_submit call(s)\n",
                 N, s1.submit_calls - s0.submit_calls);
         assert_true(s1.submit_calls - s0.submit_calls <= 2);
+        /* grown once, to fit all that waited */
+        assert_int_equal(s1.aio_slots, N);
         assert_int_equal(s1.submitted - s0.submitted, N);
         for (int i = 0; i < N; i++) {
                 unsigned char *b = mmpd_ioreq_buf(req[i]);
@@ -303,15 +308,20 @@ static void test_submit_error_async(void **state)
 {
         struct fx *fx = *state;
         _cleanup_free_ char *path = make_file(fx, "ro", 4096, 0x44);
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+        _cleanup_close_ int ro = open(path, O_RDONLY | O_CLOEXEC);
         struct mmpd_dev *dev = NULL;
         struct mmpd_io_stats st;
         struct rec rec = { .then = read_after_error };
         struct mmpd_ioreq *req;
 
-        assert_true(fd >= 0);
+        assert_true(fd >= 0 && ro >= 0);
+        /* A read-only fd is refused at adoption ... */
+        assert_int_equal(mmpd_dev_adopt(ro, path, &dev), -EBADF);
         assert_int_equal(mmpd_dev_adopt(fd, path, &dev), 0);
         keep_dev(fx, dev);
+        /* ... so make the engine's own fd read-only behind its back. */
+        assert_int_equal(dup3(ro, mmpd_dev_fd(dev), O_CLOEXEC), mmpd_dev_fd(dev));
         assert_false(mmpd_dev_is_direct(dev));
         req = new_req(fx, dev, 512, &rec);
 
