@@ -8,7 +8,8 @@ handoff_scripts = \
 	tests/handoff/kernel.sh \
 	tests/handoff/tools.sh \
 	tests/handoff/fence.sh \
-	tests/handoff/claim-race.sh
+	tests/handoff/claim-race.sh \
+	tests/handoff/cycles.sh
 dist_check_SCRIPTS += $(handoff_scripts)
 TESTS += $(handoff_scripts)
-EXTRA_DIST += tests/handoff/race-start.py
+EXTRA_DIST += tests/handoff/race-start.py tests/handoff/cycles-lib.sh tests/handoff/private-ns.sh

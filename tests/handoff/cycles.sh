@@ -1,0 +1,48 @@
+#!/bin/bash
+# 100 back-to-back handoffs to the kernel: 10 volumes x 10 cycles, the
+# volumes in parallel (mmpd claims them all at its start), each cycle
+# `mmpctl mount` then `mmpctl umount --keep` (mmpd claims again, about
+# W = 11 s).  Every cycle
+# exits 0 and the device is mounted exactly between the two; a peer's view
+# (clean-window on a second loop device of each image) times each handoff
+# window, mmpd's CLEAN to the kernel's claim: the kernel mounts a CLEAN block
+# without waiting, so a peer kernel could mount inside that window
+# (docs/handoff.md, "the kernel's CLEAN hole").  The handoff timeout is 5 s;
+# a window over 100 ms is a regression.  About 2 minutes.
+. "$top_srcdir/tests/lib/tap.sh"
+require_root
+. "$top_srcdir/tests/handoff/private-ns.sh"
+require_cmd losetup mount findmnt mkfs.ext4 jq perl
+. "$top_srcdir/tests/lib/mmpd.sh"
+. "$top_srcdir/tests/handoff/cycles-lib.sh"
+
+NVOL=${CYCLES_VOLUMES:-10}
+NCYC=${CYCLES_PER_VOLUME:-10}
+MAX_WINDOW_US=100000
+
+t0=$(now_ms)
+cycles_run "$NVOL" "$NCYC"
+t1=$(now_ms)
+
+ncycles=$(wc -l <"$T/cyc/results")
+is "$ncycles" "$((NVOL * NCYC))" "$ncycles cycles ran ($NVOL volumes x $NCYC, in parallel) in $(( (t1 - t0) / 1000 )) s"
+fails=$(cycles_failures)
+if [ -z "$fails" ]; then
+        ok "every mmpctl mount and umount --keep exited 0; mounted exactly between them; held after each"
+else
+        not_ok "every cycle exited 0 and mounted exactly when expected" "$fails" "$(tail -n 20 "$T"/cyc/v*.log)"
+fi
+grep -q "LOST" "$T/H.log" && not_ok "no volume LOST" "$(grep LOST "$T/H.log")" || ok "no volume LOST"
+
+read -r n p50 p90 max mean < <(cycles_stats "$T/cyc/windows")
+res=$(sed -n 's/.*"resolution_us":\([0-9]*\).*/\1/p' "$T"/cyc/v*.cw | sort -n | tail -n 1)
+diag "handoff windows (mmpd's CLEAN -> kernel claim, peer view, resolution <= ${res:-?} us): count $n, p50 $((p50 / 1000)).$(printf %03d $((p50 % 1000))) ms, max $((max / 1000)).$(printf %03d $((max % 1000))) ms"
+[ "$n" -ge "$((NVOL * NCYC))" ] && ok "$n handoff windows seen (>= $((NVOL * NCYC)))" ||
+        not_ok "handoff windows seen" "count $n, want >= $((NVOL * NCYC))" "$(cat "$T"/cyc/v1.cw)"
+[ "$n" -gt 0 ] && [ "$max" -lt "$MAX_WINDOW_US" ] && ok "longest handoff window $max us < $MAX_WINDOW_US us (p50 $p50 us)" ||
+        not_ok "longest handoff window < $MAX_WINDOW_US us" "max $max us" "$(sort -t= -k2 -n "$T"/cyc/v*.cw | tail -n 5)"
+errs=$(cat "$T"/cyc/v*.cw | sed -n 's/.*"errors":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+is "$errs" 0 "clean-window read every sample"
+
+stop_mmpd H TERM
+done_testing
