@@ -11,6 +11,7 @@
 # Each part has its own mmpd (A, B, C); the three claims run together.
 . "$top_srcdir/tests/lib/tap.sh"
 require_root
+. "$top_srcdir/tests/handoff/private-ns.sh"
 require_cmd losetup mount umount mkfs.ext4 jq fsfreeze dd awk
 . "$top_srcdir/tests/lib/mmpd.sh"
 . "$top_srcdir/tests/fence/fence.sh"
