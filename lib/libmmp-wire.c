@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Varlink framing for libmmp: one JSON text per message, each followed by a
- * NUL byte, over a unix stream socket (varlink.org, DESIGN §7).  Every wait
+ * NUL byte, over a unix stream socket (varlink.org; docs/protocol.md, Varlink).  Every wait
  * is bounded by a deadline and every message by MMP_CLIENT_MAX_MESSAGE.
  *
  * The socket is non-blocking and waited on with poll(), so a peer that

@@ -183,7 +183,7 @@ enum mmp_volume_state {
         MMP_VOLUME_STATE_UNKNOWN = 99,  /* a state newer than this library */
 };
 
-/* What a sequence number says about the MMP block (see DESIGN, on-disk). */
+/* What a sequence number says about the MMP block (docs/protocol.md, On-disk format). */
 enum mmp_seq_kind {
         MMP_SEQ_KIND_ACTIVE,    /* someone may be heartbeating */
         MMP_SEQ_KIND_CLEAN,     /* released cleanly */

@@ -8,7 +8,7 @@
  * which the driver must deliver MMP_EV_TIMER (MMP_USEC_INFINITY: none).
  * Delivering a timer early or twice is harmless; late is what fencing is for.
  *
- * Claim (never shortcut, see DESIGN §4):
+ * Claim (never shortcut, see docs/protocol.md, Peers):
  *   read; FSCK -> refuse; invalid seq / bad magic / bad csum -> refuse;
  *   ACTIVE -> wait W (+ slack, see mmp_claim_watch_usec), re-read,
  *   changed -> refuse naming the holder;

@@ -40,7 +40,7 @@ unsigned mmp_check_interval_to_write(unsigned update_interval, mmp_usec_t write_
  *   peer_write_at = last_write + W      no peer may write the MMP block before this
  *   peer_use_at   = last_write + 2W     no peer may touch data before this
  *   fence_at      = peer_write_at - margin   when we must declare the volume lost
- * margin is at least one update interval (DESIGN §3); @margin_usec of 0
+ * margin is at least one update interval (docs/protocol.md, Timing); @margin_usec of 0
  * picks the default, max(update_interval, 2 s).
  */
 struct mmp_deadlines {

@@ -38,7 +38,7 @@ pad() {
         printf '%s' "$_s"
 }
 
-# W = min(2c + 1, c + 60), c = max(update_interval, 5, check_interval)  (DESIGN §3)
+# W = min(2c + 1, c + 60), c = max(update_interval, 5, check_interval)  (docs/protocol.md, Timing)
 wait_of() {
         _c=5
         [ "$1" -gt $_c ] && _c=$1
