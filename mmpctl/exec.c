@@ -203,6 +203,12 @@ static void end_use_after(struct mmp_client *client, const char *device, int kee
                         "`mmpctl umount DIR`\n", what, device);
                 return;
         }
+        if (r == -ENOENT && keep != 1 && mmpctl_is_reply_error(client)) {
+                /* mmpd saw the tool exit (its pidfd) before this call,
+                 * released the volume and forgot it. */
+                fprintf(stderr, "%s; mmpd released %s\n", what, device);
+                return;
+        }
         if (r < 0) {
                 const struct mmp_error *e = mmp_client_last_error(client);
 

@@ -131,6 +131,13 @@ int mmpctl_end_use(struct mmp_client *client, const char *device, int keep, bool
         int r, ret;
 
         r = mmp_end_use(client, device, keep, &v);
+        if (r == -ENOENT && keep != 1 && mmpctl_is_reply_error(client)) {
+                /* mmpd saw the end first (the user's CLEAN at its own read,
+                 * the tool's exit through its pidfd), released the volume
+                 * and forgot it: that is what was asked. */
+                say(prefix, "mmpd released %s", device);
+                return MMPCTL_EXIT_OK;
+        }
         if (r < 0) {
                 e = mmp_client_last_error(client);
                 if (prefix)
