@@ -27,7 +27,7 @@ _sd_cleanup() {
 trap _sd_cleanup EXIT
 
 mkdir -p "$T/units"
-for _u in mmpd.service mmpd.socket mmpd@.service; do
+for _u in mmpd.service mmpd.socket mmpd@.service mmpd-mount@.service; do
         sed -e "s|@sbindir@|$SD_BUILD/mmpd|g" -e "s|@bindir@|$SD_BUILD/mmpctl|g" \
                 "$top_srcdir/units/$_u.in" >"$T/units/$_u" || bail_out "cannot make $_u"
 done
