@@ -11,3 +11,4 @@ include tests/varlink/local.mk
 include tests/fence/local.mk
 include tests/systemd/local.mk
 include tests/handoff/local.mk
+include tests/fuzz/local.mk
