@@ -536,6 +536,13 @@ static int on_end_read(struct mmp_sm *sm, const struct mmp_event *ev, const stru
                         return use_ended(sm, -EINPROGRESS, "the tool exited and left FSCK on the MMP block", b, a);
                 return use_ended(sm, -EOWNERDEAD, "the tool exited and left its claim seq on the MMP block", b, a);
         }
+        /* Still in use.  A change is the user's write (a local name): it
+         * moves the deadline like any other, and a first one ends the
+         * handoff phase. */
+        if (!unchanged) {
+                user_wrote(sm, b);
+                sm->phase = MMP_PHASE_IN_USE;
+        }
         seen(sm, b);
         use_next(sm, ev, a);     /* sets NONE: the answer goes after it */
         set_holder(sm, b, a);

@@ -376,6 +376,7 @@ static void use_clear(struct volume *v)
         v->use.user = MMP_USER_NONE;
         v->use.pid = 0;
         v->use.exited = false;
+        v->use.seen_reported = false;
 }
 
 /* A pidfd is readable once its process has exited. */
@@ -660,6 +661,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 }
                 break;
         case MMP_ACT_IN_USE: {
+                v->use.seen_reported = true;
                 set_state(v, MMP_STATE_IN_USE, st.phase);
                 log_vol(v, LOG_NOTICE, "in use by %s: seq %#x by node '%s' device '%s', seen %.0f ms after the handoff",
                         user_text(v, who, sizeof(who)), st.user_block.seq, st.user_block.nodename,
@@ -673,6 +675,11 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 return;
         case MMP_ACT_USE_BUSY:
                 set_state(v, st.state, st.phase);
+                /* The user's first write, seen by the read an EndUse asked for. */
+                if (st.user_seen && !v->use.seen_reported) {
+                        v->use.seen_reported = true;
+                        manager_volume_event(v->m, v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
+                }
                 manager_volume_event(v->m, v, VOLUME_EVENT_USE_BUSY, a->error, a->have_holder ?
                                      "the local user still writes the MMP block" : "cannot read the MMP block", 0);
                 break;
@@ -691,6 +698,15 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
         if (v->state == MMP_STATE_HELD)
                 manager_volume_beat(v->m, v, &st);
         arm_timer(v, a->wake_at);
+        /* A tool whose process exited but whose daemon went on (fuse2fs
+         * without -f) wrote CLEAN when it was unmounted: once nobody holds
+         * the device, its use is over, without anyone calling EndUse. */
+        if (a->type == MMP_ACT_NONE && v->state == MMP_STATE_IN_USE && v->use.user == MMP_USER_TOOL &&
+            v->use.exited && st.user_seen && st.user_block.seq == MMP_SEQ_CLEAN &&
+            st.phase == MMP_PHASE_IN_USE && device_free(v)) {
+                log_vol(v, LOG_INFO, "CLEAN on disk and the device free: the tool's use is over");
+                step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = true });
+        }
 }
 
 /* ---- life cycle ------------------------------------------------------------- */

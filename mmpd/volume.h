@@ -64,6 +64,7 @@ struct volume {
                 char *mount_point;
                 bool keep;
                 bool exited;            /* tool: its process has exited */
+                bool seen_reported;     /* VOLUME_EVENT_IN_USE was sent */
                 bool reclaiming;        /* the use ended; claiming again */
         } use;
 

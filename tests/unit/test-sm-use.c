@@ -1231,6 +1231,49 @@ static void test_clear_fsck_other_node_refused(void **state)
         world_free(w);
 }
 
+/* An END_USE read that finds the user's next write (FSCK after its claim
+ * seq) answers busy, and counts it as the user's write: status and the
+ * deadline follow it. */
+static void test_tool_end_read_records_the_users_write(void **state)
+{
+        struct world *w = handed_off(MMP_USER_TOOL, MMP_HANDOFF_FAST, S(30));
+        struct mmp_sm_status st;
+
+        disk_set(w, 0x3456789, "host-a", "sdb", 5);
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_IN_USE);
+        idle(w, S(11));                         /* the tool sleeps W; we keep reading */
+        disk_set(w, MMP_SEQ_FSCK, "host-a", "sdb", 5);
+        end_use(w, false);                      /* before the watch read saw it */
+        assert_int_equal(w->act.type, MMP_ACT_USE_BUSY);
+        st = status(w);
+        assert_int_equal(st.user_seq, MMP_SEQ_FSCK);
+        assert_true(st.last_change > st.use_since);
+        assert_true(mmp_sm_may_use(&st, w->now, NULL));
+        world_free(w);
+}
+
+/* A user whose first write only the END_USE read sees was not too late:
+ * it is in use (the read answers busy).  Before, the handoff phase went on
+ * and its timeout took a tool sleeping its W for a failed handoff, and the
+ * re-claim then wrote over the live tool's claim. */
+static void test_end_read_sees_first_write(void **state)
+{
+        struct world *w = handed_off(MMP_USER_TOOL, MMP_HANDOFF_FAST, S(5));
+        unsigned writes = w->writes;
+
+        disk_set(w, 0x2468ace, "host-a", "sdb", 5);     /* its claim seq, then it sleeps W */
+        end_use(w, false);
+        assert_int_equal(w->act.type, MMP_ACT_USE_BUSY);
+        assert_true(status(w).user_seen);
+        assert_int_equal(status(w).phase, MMP_PHASE_IN_USE);
+        idle(w, S(12));
+        assert_int_equal(status(w).state, MMP_STATE_IN_USE);
+        assert_int_equal(count(w, MMP_ACT_USE_ENDED), 0);
+        assert_int_equal(w->writes, writes);
+        world_free(w);
+}
+
 static void test_tool_other_node_lost(void **state)
 {
         struct world *w = handed_off(MMP_USER_TOOL, MMP_HANDOFF_FAST, S(30));
@@ -1519,6 +1562,8 @@ int main(void)
                 cmocka_unit_test(test_wait_handoff_writes_nothing),
                 cmocka_unit_test(test_wait_handoff_kernel_full_claim),
                 cmocka_unit_test(test_kernel_user_may_use),
+                cmocka_unit_test(test_tool_end_read_records_the_users_write),
+                cmocka_unit_test(test_end_read_sees_first_write),
                 cmocka_unit_test(test_kernel_fast_silent_claim_seq_lost),
                 cmocka_unit_test(test_kernel_heartbeat_stops_lost_at_deadline),
                 cmocka_unit_test(test_kernel_hung_read_lost_by_timer),
