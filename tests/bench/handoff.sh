@@ -54,7 +54,9 @@ printf '%-34s %6s %10s %10s %10s %10s\n' "" count "p50 ms" "p90 ms" "max ms" "me
 row "CLEAN -> user seq window (peer)" "$T/cyc/windows"
 row "mmpctl mount (handoff -> watched)" "$T/cyc/mount_us"
 row "mmpctl umount --keep (-> held)" "$T/cyc/umount_us"
-echo "window resolution:  <= ${res:-?} us (clean-window polls every 20 us around each handoff; worst read included)"
+read -r nm _ _ mmax _ < <(cycles_stats "$T/cyc/missed")
+echo "windows unseen:     $nm (fell between two samples: each shorter than ${mmax} us)"
+echo "window resolution:  <= ${res:-?} us (clean-window reads back to back around each handoff; worst read included)"
 if [ "$nfail" -gt 0 ]; then
         echo "failed cycles:"
         printf '%s\n' "$fails" | sed 's/^/  /'

@@ -12,10 +12,11 @@
 # umount --keep DIR` (mmpd claims again: about W).  The volumes start 1.1 s
 # apart, so that their handoffs do not coincide.
 #
-# A handoff window lasts about a millisecond: polling every peer view all the
+# A handoff window lasts well under a millisecond: polling every peer view all the
 # time finely enough not to miss one would take both CPUs of a small machine
 # (and so slow the handoffs down).  So tests/handoff/clean-window polls the
-# peer view only around each handoff: started (every POLL_US, default 20)
+# peer view only around each handoff: started (every POLL_US, default 0:
+# back to back; windows can be 0.2 ms and a sleep of 20 us takes ~80)
 # 50 ms before the `mmpctl mount` and stopped once it has returned.
 # Results, under $T/cyc:
 #   results  one line per cycle:
@@ -23,8 +24,10 @@
 #            (MOUNTED: the source findmnt shows on DIR after the mount, or
 #            "none"; STATE_AFTER: mmpd's state of the volume after the umount)
 #   windows  the handoff windows in microseconds, one a line: CLEAN episodes
-#            whose CLEAN mmpd wrote (clean_node=node-h); the other episodes
-#            are the kernel's CLEAN at unmount followed by mmpd's claim
+#            whose CLEAN mmpd wrote (clean_node=node-h)
+#   missed   one line per handoff whose window no sample saw (a read that
+#            took milliseconds spanned it): an upper bound in microseconds,
+#            two samples' worth (2 x clean-window's resolution_us)
 #   vI.cw    clean-window's output for volume I, one run per handoff; vI.log
 #            mmpctl's output
 # CYCLES_NODE is mmpd's node name.
@@ -59,13 +62,18 @@ _cycles_volume() {
         sock=$(mmpd_sock H)
         mkdir -p "$dir"
         for c in $(seq 1 "$n"); do
-                "$CLEAN_WINDOW" "$peer" 30 "$poll" >>"$T/cyc/v$i.cw" 2>&1 &
+                "$CLEAN_WINDOW" "$peer" 30 "$poll" >"$T/cyc/v$i.run" 2>&1 &
                 cw=$!
                 sleep 0.05
                 timed "$T/cyc/v$i.t" "$MMPCTL" --socket "$sock" mount "$dev" "$dir" >>"$T/cyc/v$i.log" 2>&1
                 mrc=$?
                 kill -TERM "$cw" 2>/dev/null
                 wait "$cw" 2>/dev/null
+                cat "$T/cyc/v$i.run" >>"$T/cyc/v$i.cw"
+                # a handoff that took place and that no sample saw
+                [ "$mrc" -eq 0 ] &&
+                        sed -n 's/^{"windows":0,.*"resolution_us":\([0-9]*\).*/\1/p' "$T/cyc/v$i.run" |
+                        awk '{ print 2 * $1 }' >>"$T/cyc/missed"
                 mt=$(cat "$T/cyc/v$i.t")
                 m1=$(mounted_source "$dir")
                 timed "$T/cyc/v$i.t" "$MMPCTL" --socket "$sock" umount --keep "$dir" >>"$T/cyc/v$i.log" 2>&1
@@ -87,9 +95,10 @@ _cycles_state() {
 }
 
 cycles_run() {
-        local nvol=$1 ncyc=$2 poll=${3:-20} i j img dev peer vols="" pids=""
+        local nvol=$1 ncyc=$2 poll=${3:-0} i j img dev peer vols="" pids=""
         mkdir -p "$T/cyc"
         : >"$T/cyc/results"
+        : >"$T/cyc/missed"
         for i in $(seq 1 "$nvol"); do
                 img=$(mkimg "cyc$i" 1)
                 dev=$(loop_attach "$img"); peer=$(loop_attach "$img")

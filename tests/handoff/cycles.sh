@@ -35,12 +35,19 @@ fi
 grep -q "LOST" "$T/H.log" && not_ok "no volume LOST" "$(grep LOST "$T/H.log")" || ok "no volume LOST"
 
 read -r n p50 p90 max mean < <(cycles_stats "$T/cyc/windows")
+read -r nm _ _ mmax _ < <(cycles_stats "$T/cyc/missed")
 res=$(sed -n 's/.*"resolution_us":\([0-9]*\).*/\1/p' "$T"/cyc/v*.cw | sort -n | tail -n 1)
 diag "handoff windows (mmpd's CLEAN -> kernel claim, peer view, resolution <= ${res:-?} us): count $n, p50 $((p50 / 1000)).$(printf %03d $((p50 % 1000))) ms, max $((max / 1000)).$(printf %03d $((max % 1000))) ms"
-[ "$n" -ge "$((NVOL * NCYC))" ] && ok "$n handoff windows seen (>= $((NVOL * NCYC)))" ||
-        not_ok "handoff windows seen" "count $n, want >= $((NVOL * NCYC))" "$(cat "$T"/cyc/v1.cw)"
-[ "$n" -gt 0 ] && [ "$max" -lt "$MAX_WINDOW_US" ] && ok "longest handoff window $max us < $MAX_WINDOW_US us (p50 $p50 us)" ||
-        not_ok "longest handoff window < $MAX_WINDOW_US us" "max $max us" "$(sort -t= -k2 -n "$T"/cyc/v*.cw | tail -n 5)"
+[ "$nm" -eq 0 ] || diag "handoffs whose window fell between two samples (a slow read): $nm, each shorter than ${mmax} us"
+# A window no sample saw was shorter than the two reads around it: it
+# counts, with that bound, so that a slow read elsewhere on the machine
+# does not fail the test, while a long window can never hide.
+[ "$((n + nm))" -ge "$((NVOL * NCYC))" ] && [ "$n" -ge "$((NVOL * NCYC * 9 / 10))" ] &&
+        ok "$((n + nm)) handoff windows (>= $((NVOL * NCYC))): $n measured, $nm between two samples" ||
+        not_ok "handoff windows seen" "measured $n, between two samples $nm; want >= $((NVOL * NCYC)), 90% measured" "$(cat "$T"/cyc/v1.cw)"
+[ "$n" -gt 0 ] && [ "$max" -lt "$MAX_WINDOW_US" ] && [ "$mmax" -lt "$MAX_WINDOW_US" ] &&
+        ok "longest handoff window $max us < $MAX_WINDOW_US us (p50 $p50 us; unseen ones < $mmax us)" ||
+        not_ok "longest handoff window < $MAX_WINDOW_US us" "max $max us, unseen < $mmax us" "$(sort -t= -k2 -n "$T"/cyc/v*.cw | tail -n 5)"
 errs=$(cat "$T"/cyc/v*.cw | sed -n 's/.*"errors":\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
 is "$errs" 0 "clean-window read every sample"
 
