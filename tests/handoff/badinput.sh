@@ -6,11 +6,7 @@
 # never left CLEAN for long; umount of something not mounted says so.
 . "$top_srcdir/tests/lib/tap.sh"
 require_root
-# Our mounts live in a private mount namespace (see kernel.sh).
-if [ -z "${HANDOFF_PRIVATE_NS:-}" ]; then
-        require_cmd unshare
-        HANDOFF_PRIVATE_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
-fi
+. "$top_srcdir/tests/handoff/private-ns.sh"     # our mounts in a namespace of our own
 require_cmd debugfs losetup mountpoint md5sum jq
 . "$top_srcdir/tests/lib/mmpd.sh"
 CLEAN_WINDOW="$top_builddir/tests/handoff/clean-window"

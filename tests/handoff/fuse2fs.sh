@@ -7,13 +7,7 @@
 # W + 3 s and more, mmpctl says the use goes on, and mmpctl umount ends it.
 . "$top_srcdir/tests/lib/tap.sh"
 require_root
-# Our mounts live in a private mount namespace: a namespace some other
-# process creates meanwhile (systemd, nspawn) would copy them from the
-# host's and keep them alive after our unmount.
-if [ -z "${HANDOFF_PRIVATE_NS:-}" ]; then
-        require_cmd unshare
-        HANDOFF_PRIVATE_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
-fi
+. "$top_srcdir/tests/handoff/private-ns.sh"     # our mounts in a namespace of our own
 require_cmd fuse2fs fusermount e2mmpstatus debugfs losetup mountpoint pgrep jq
 . "$top_srcdir/tests/lib/mmpd.sh"
 

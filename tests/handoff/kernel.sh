@@ -8,14 +8,7 @@
 # Two mmpctl mount of one volume at once: exactly one mounts.
 . "$top_srcdir/tests/lib/tap.sh"
 require_root
-# Our mounts live in a private mount namespace: a namespace some other
-# process creates meanwhile (systemd, nspawn, a unit with PrivateTmp) would
-# copy them from the host's, and a copied ext4 mount keeps the superblock,
-# and kmmpd's heartbeat, alive after our umount.
-if [ -z "${HANDOFF_PRIVATE_NS:-}" ]; then
-        require_cmd unshare
-        HANDOFF_PRIVATE_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
-fi
+. "$top_srcdir/tests/handoff/private-ns.sh"     # our mounts in a namespace of our own
 require_cmd e2mmpstatus debugfs losetup mount umount mountpoint findmnt jq dmesg python3
 . "$top_srcdir/tests/lib/mmpd.sh"
 
