@@ -216,6 +216,25 @@ int mmpd_dev_set_exclusive(struct mmpd_dev *dev, bool exclusive)
         return 0;
 }
 
+int mmpd_dev_open_shared(const struct mmpd_dev *dev)
+{
+        _cleanup_close_ int fd = -1;
+        struct stat st;
+
+        if (!dev->is_block) {
+                fd = fcntl(dev->anchor_fd, F_DUPFD_CLOEXEC, 3);
+                return fd < 0 ? -errno : TAKE_FD(fd);
+        }
+        fd = open(dev->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_DIRECT);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode) || st.st_rdev != dev->rdev)
+                return -ENXIO;
+        return TAKE_FD(fd);
+}
+
 bool mmpd_dev_is_exclusive(const struct mmpd_dev *dev)
 {
         return dev->exclusive;

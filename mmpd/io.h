@@ -124,6 +124,13 @@ int mmpd_dev_adopt(int fd, const char *path, struct mmpd_dev **ret);
  */
 int mmpd_dev_set_exclusive(struct mmpd_dev *dev, bool exclusive);
 bool mmpd_dev_is_exclusive(const struct mmpd_dev *dev);
+/*
+ * A new fd on the same device for others to keep (the systemd fd store):
+ * O_RDWR|O_DIRECT without O_EXCL for a block device, so that the copy kept
+ * elsewhere never holds the exclusive claim a local user (mount) needs at
+ * a handoff; a dup for a file.  The caller closes it.  -errno on failure.
+ */
+int mmpd_dev_open_shared(const struct mmpd_dev *dev);
 
 /*
  * Drops the caller's reference.  Requests made on @dev keep its fds open

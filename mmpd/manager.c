@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
@@ -106,13 +107,23 @@ static void status_changed(struct manager *m);
 
 static void sd_volume_event(struct manager *m, struct volume *v, enum volume_event_type type)
 {
-        int r;
+        int fd, r;
 
         switch (type) {
         case VOLUME_EVENT_CLAIMED:
                 if (v->sd_slot >= 0)
                         return;
-                r = mmpd_systemd_store(m->sd, mmpd_dev_anchor_fd(v->dev), v->name, v->device, m->node_name);
+                /* A fresh fd without O_EXCL: the store's copy must never
+                 * keep a mount out at a handoff (systemd drops a stored fd
+                 * only some time after FDSTOREREMOVE). */
+                fd = mmpd_dev_open_shared(v->dev);
+                if (fd < 0) {
+                        log_vol(v, LOG_WARNING, "cannot open the device for the fd store (%s): "
+                                "a restart of mmpd will not keep it", strerror(-fd));
+                        return;
+                }
+                r = mmpd_systemd_store(m->sd, fd, v->name, v->device, m->node_name);
+                close(fd);
                 if (r >= 0) {
                         v->sd_slot = r;
                         v->sd_seq = 0;
@@ -308,6 +319,10 @@ static int add_volume(struct manager *m, const char *device, const char *name, i
         m->slot_counter++;
         link_volume(m, v);
         if (resume) {
+                /* The stored fd is shared (no O_EXCL): take it again. */
+                if (o.exclusive && (r = mmpd_dev_set_exclusive(v->dev, true)) < 0)
+                        log_vol(v, LOG_WARNING, "cannot reopen the device with O_EXCL (%s): "
+                                "the local kernel could mount it behind mmpd's back", strerror(-r));
                 v->sd_slot = (int) resume->slot;
                 v->sd_seq = resume->seq;
                 v->sd_last_good = resume->last_good;
