@@ -454,10 +454,20 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                 const char *snap = (const char *) (uintptr_t) fi->fh;
                 size_t len = snap ? strlen(snap) : 0;
 
-                if ((uint64_t) off >= len)
-                        fuse_reply_buf(req, NULL, 0);
-                else
-                        fuse_reply_buf(req, snap + off, size < len - (size_t) off ? size : len - (size_t) off);
+                size_t n_ctl = (uint64_t) off >= len ? 0 : size < len - (size_t) off ? size : len - (size_t) off;
+
+                /* Reply from a copy: once the reply is in the kernel the
+                 * reader may close ctl and another FUSE thread free the
+                 * snapshot (op_release) before fuse_reply_buf() returns;
+                 * ASan's writev interceptor reads the buffer after the call. */
+                buf = malloc(n_ctl ? n_ctl : 1);
+                if (!buf) {
+                        fuse_reply_err(req, ENOMEM);
+                        return;
+                }
+                if (n_ctl)
+                        memcpy(buf, snap + off, n_ctl);
+                fuse_reply_buf(req, buf, n_ctl);
                 return;
         }
 
