@@ -33,15 +33,11 @@ make -j"$(nproc)" >build.out 2>&1 || { tail -40 build.out; echo "build failed"; 
 # code it might ignore); leaks are reported at exit.  UBSan aborts too.
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
-# mmpd reads these from the environment of its tests, child processes too.
+# Inherited by every test and the programs it starts.
 export LSAN_OPTIONS="print_suppressions=0"
 
 # Every test make check knows, minus the skipped ones.
-all=$(make -s -f Makefile -f - print-tests <<'MK'
-print-tests:
-	@echo $(TESTS)
-MK
-)
+all=$(printf 'print-tests:\n\t@echo $(TESTS)\n' | make -s -f Makefile -f - print-tests)
 tests=""
 for t in $all; do
         case " $skip " in *" $t "*) continue ;; esac
