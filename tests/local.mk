@@ -12,3 +12,4 @@ include tests/fence/local.mk
 include tests/systemd/local.mk
 include tests/handoff/local.mk
 include tests/fuzz/local.mk
+include tests/sim/local.mk
