@@ -12,6 +12,12 @@
  * open-ended stretch at the end counts too).  Sleeping is fine here: this is
  * a test tool, not the daemon.  SIGTERM or SIGINT ends the watch early,
  * with the summary printed as usual.
+ *
+ * With MMP_WATCH_TRACE=FILE in the environment, every sample is also
+ * appended to FILE as one line "MS SEQ NODE" (MS: CLOCK_BOOTTIME in
+ * milliseconds, the clock of /proc/uptime; SEQ in decimal; NODE the rest of
+ * the line), or "MS error" for a failed read, so a test can compute gaps
+ * over windows of its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,6 +49,14 @@ static long long now_ms(void)
         return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
+static long long boot_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 static void json_str(const char *s)
 {
         putchar('"');
@@ -69,6 +83,8 @@ int main(int argc, char **argv)
         char last_node[MMP_NODENAME_LEN + 1] = "";
         struct mmp_sb sb;
         struct stat st;
+        const char *trace_path = getenv("MMP_WATCH_TRACE");
+        FILE *trace = NULL;
         void *buf;
         int fd, interval_ms, align = 4096, r;
 
@@ -100,6 +116,14 @@ int main(int argc, char **argv)
                 return 2;
         }
 
+        if (trace_path && *trace_path) {
+                trace = fopen(trace_path, "ae");
+                if (!trace) {
+                        fprintf(stderr, "mmp-watch: %s: %s\n", trace_path, strerror(errno));
+                        return 2;
+                }
+                setvbuf(trace, NULL, _IOLBF, 0);
+        }
         start = now_ms();
         end = start + atoll(argv[2]) * 1000;
         for (long long t = start; t < end && !stop; t = now_ms()) {
@@ -110,7 +134,11 @@ int main(int argc, char **argv)
                 if (pread(fd, buf, sb.block_size, (off_t) mmp_sb_mmp_offset(&sb)) != (ssize_t) sb.block_size ||
                     mmp_block_decode(&sb, buf, sb.block_size, &b) < 0) {
                         errors++;
+                        if (trace)
+                                fprintf(trace, "%lld error\n", boot_ms());
                 } else {
+                        if (trace)
+                                fprintf(trace, "%lld %u %s\n", boot_ms(), b.seq, b.nodename);
                         if (!have_seq || b.seq != seq) {
                                 if (have_seq) {
                                         changes++;
@@ -149,6 +177,8 @@ int main(int argc, char **argv)
                 json_str(nodes[i]);
         }
         printf("]}\n");
+        if (trace)
+                fclose(trace);
         free(buf);
         close(fd);
         return 0;
