@@ -1,12 +1,19 @@
 # tests/systemd: the units under real systemd as PID 1 in systemd-nspawn.
 systemd_scripts = \
 	tests/systemd/hold.sh \
+	tests/systemd/kills.sh \
 	tests/systemd/mount.sh \
 	tests/systemd/restart.sh \
 	tests/systemd/two-nodes.sh
 dist_check_SCRIPTS += $(systemd_scripts)
 TESTS += $(systemd_scripts)
 EXTRA_DIST += tests/systemd/nspawn.sh
+
+# make soak: kills.sh's kill campaign with 1000 kills instead of 50 (about
+# 25 minutes); like `make bench`, not part of check.
+soak: all $(check_PROGRAMS)
+	KILLS=1000 top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/systemd/kills.sh
+.PHONY: soak
 
 # The fd store protocol of mmpd/systemd.c against a fake service manager.
 check_PROGRAMS += tests/systemd/test-fdstore
