@@ -6,6 +6,7 @@
 #   boot_node A node-a /dev/loop5                  # container A, hostname node-a
 #   in_node A systemctl start mmpd@dev-loop5       # bounded (60 s) command inside
 #   node_kill A                                    # SIGKILL its PID 1: a node crash
+#   SD_NSPAWN_ARGS="--private-network" boot_node ...  # extra systemd-nspawn options
 #
 # The build directory is bound at /opt/mmpd (mmpd.service has PrivateTmp=,
 # so /tmp paths are not visible to it); the units are made from units/*.in
@@ -32,6 +33,11 @@ for _u in mmpd.service mmpd.socket mmpd@.service mmpd-mount@.service; do
                 "$top_srcdir/units/$_u.in" >"$T/units/$_u" || bail_out "cannot make $_u"
 done
 
+# A container's /etc starts empty, so its first boot applies the presets,
+# which on Debian enable every installed unit: not the cluster stack, which
+# tests/ha starts by hand in its own nodes' network namespaces.
+printf 'disable %s\n' corosync.service pacemaker.service pacemaker_remote.service logd.service >"$T/nodes.preset"
+
 # sd_unit_file NAME: an extra unit (text on stdin) bound into every node.
 sd_unit_file() { cat >"$T/units/$1"; }
 
@@ -49,10 +55,11 @@ boot_node() {
         for u in "$T"/units/*; do
                 binds="$binds --bind-ro=$u:/etc/systemd/system/$(basename "$u")"
         done
+        binds="$binds --bind-ro=$T/nodes.preset:/etc/systemd/system-preset/00-mmpd-tests.preset"
         # shellcheck disable=SC2086
         systemd-nspawn --register=no --keep-unit -q -b -D / --volatile=yes \
                 --machine="mmpdt-$name-$$" --hostname="$host" \
-                --bind="$top_builddir:$SD_BUILD" $binds \
+                --bind="$top_builddir:$SD_BUILD" $binds ${SD_NSPAWN_ARGS:-} \
                 -- systemd.unit=multi-user.target systemd.firstboot=off \
                 >"$T/$name.console" 2>&1 </dev/null &
         pid=$!
