@@ -7,7 +7,8 @@ PKGS="autoconf automake libtool pkg-config make gcc
       libext2fs-dev libsystemd-dev libinih-dev libev-dev libaio-dev libjansson-dev
       libcmocka-dev libfuse3-dev libmount-dev
       e2fsprogs fuse2fs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
-      systemd systemd-container resource-agents"
+      systemd systemd-container resource-agents
+      corosync pacemaker pacemaker-cli-utils crmsh iproute2 iputils-ping"
 
 missing=""
 for p in $PKGS; do
@@ -24,3 +25,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# tests/ha boots this OS in nspawn containers and starts the cluster stack in
+# them by hand (tests/systemd/nspawn.sh presets them off there): the host
+# itself is no cluster node either.
+systemctl disable corosync.service pacemaker.service logd.service >/dev/null 2>&1 || true
