@@ -12,5 +12,6 @@ include tests/fence/local.mk
 include tests/systemd/local.mk
 include tests/handoff/local.mk
 include tests/ha/local.mk
+include tests/ocf/local.mk
 include tests/fuzz/local.mk
 include tests/sim/local.mk
