@@ -51,6 +51,7 @@ struct mmp_sm {
          * the final check so any concurrent claimant's I/O lands between */
         mmp_usec_t claim_period;
         mmp_usec_t next_round;
+        mmp_usec_t read_at;      /* submit time of the last read asked for */
         mmp_usec_t write_submitted;
         mmp_usec_t write_usec, prev_write_usec;
         mmp_usec_t last_good;
@@ -161,6 +162,10 @@ static mmp_usec_t wake_time(const struct mmp_sm *sm)
 {
         switch (sm->state) {
         case MMP_STATE_CLAIMING:
+                /* An I/O in flight has its own deadline (the driver's):
+                 * no timer until it completes, or it would spin. */
+                if (sm->io_busy && !(sm->resuming && sm->last_good))
+                        return MMP_USEC_INFINITY;
                 if (sm->phase == MMP_PHASE_WAIT_CLAIM)
                         return round_fits(sm) ? sm->next_round : claim_final_at(sm);
                 if (sm->phase == MMP_PHASE_WAIT_ACTIVE)
@@ -355,6 +360,33 @@ static int seq_refusal(const struct mmp_block *b)
         case MMP_SEQ_CLASS_FSCK:    return -EINPROGRESS;
         case MMP_SEQ_CLASS_INVALID: return -EPROTO;
         default:                    return 0;
+        }
+}
+
+/*
+ * A read can justify a write only while it is fresh.  A process stopped
+ * between a read and acting on it (SIGSTOP, a VM pause, a loaded machine)
+ * must not write on what it saw: meanwhile a peer may have claimed the
+ * volume (found by tests/sim: a CLEAN read acted on 22 s later overwrote a
+ * tool's FSCK; a verify acted on 45 s later overwrote a peer's completed
+ * claim).  Any peer's claim takes at least W from its first write, so a
+ * read younger than W/2 cannot have missed a completed one: older reads
+ * are done again.  Held volumes are covered by their fence deadline; this
+ * is for the claim's reads and the release's check.
+ */
+static bool read_too_old(const struct mmp_sm *sm, const struct mmp_event *ev, const struct mmp_block *b)
+{
+        mmp_usec_t half_w = (mmp_usec_t) mmp_wait_seconds(sm->upd, b->check_interval) * MMP_USEC_PER_SEC / 2;
+
+        switch (sm->phase) {
+        case MMP_PHASE_READ:
+        case MMP_PHASE_REREAD:
+        case MMP_PHASE_WAIT_CLAIM:
+        case MMP_PHASE_VERIFY:
+        case MMP_PHASE_RELEASE_CHECK:
+                return ev->now > sm->read_at + half_w;
+        default:
+                return false;
         }
 }
 
@@ -651,6 +683,9 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
         sm->io_busy = false;
         if (sm->release_pending && sm->phase != MMP_PHASE_RELEASE_CHECK)
                 return do_release(sm, a);
+        /* Only a fresh read may lead to a write (claims, release). */
+        if (r == 0 && read_too_old(sm, ev, &b))
+                return act_read(sm, sm->phase, a);
 
         switch (sm->phase) {
         case MMP_PHASE_READ:
@@ -991,6 +1026,8 @@ int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action
         }
         if (r < 0)
                 a->type = MMP_ACT_NONE;
+        if (a->type == MMP_ACT_READ)
+                sm->read_at = ev->now;
         a->wake_at = wake_time(sm);
         return r;
 }
@@ -1029,8 +1066,10 @@ bool mmp_sm_may_use(const struct mmp_sm_status *st, mmp_usec_t now, mmp_usec_t *
 {
         bool ok = false;
 
+        /* Not while handing off: CLEAN is being written. */
         if (st->state == MMP_STATE_HELD)
-                ok = st->last_good != 0;
+                ok = st->last_good != 0 && st->phase != MMP_PHASE_HANDOFF_CHECK &&
+                     st->phase != MMP_PHASE_HANDOFF_WRITE;
         else if (st->state == MMP_STATE_IN_USE)
                 ok = st->user_seen;
         ok = ok && st->deadlines.fence_at && now < st->deadlines.fence_at;

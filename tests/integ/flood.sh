@@ -9,7 +9,9 @@ require_root
 require_cmd setpriv python3 losetup
 . "$top_srcdir/tests/lib/mmpd.sh"
 
-FLOOD="/usr/bin/python3 $top_srcdir/tests/integ/flood.py"
+# The other users must read the script wherever the tree is (a 0700 clone).
+cp "$top_srcdir/tests/integ/flood.py" "$T/flood.py" && chmod 0644 "$T/flood.py"
+FLOOD="/usr/bin/python3 $T/flood.py"
 SECS=20
 img=$(mkimg flood 1)
 dev=$(loop_attach "$img")

@@ -296,7 +296,7 @@ static int as_kernel(struct world *w, int i)
         return -1;
 }
 
-enum { K_NONE, K_OURS, K_CLEAN_KK, K_CLEAN_HANDOFF, K_PEER_OTHER, K_STALE_CLEAN, K_PEER_SLOW, K_MAX };
+enum { K_NONE, K_OURS, K_CLEAN_KK, K_CLEAN_HANDOFF, K_PEER_OTHER, K_STALE_CLEAN, K_PEER_SLOW, K_LATE, K_MAX };
 
 static int classify(struct world *w, int a, int b)
 {
@@ -343,6 +343,12 @@ static int classify(struct world *w, int a, int b)
         }
         if (!ma && !mb)
                 return K_PEER_OTHER;
+        /* A write of mmpd's that timed out landed much later, over
+         * whoever held the volume by then (a tool's FSCK, which e2fsprogs
+         * never re-reads): the hazard of hung I/O itself, counted apart
+         * (docs/simulator.md, finding 1). */
+        if (w->late_landing)
+                return K_LATE;
         return K_OURS;
 }
 
@@ -367,9 +373,10 @@ static void check_invariant(struct world *w, int *seen)
                             k == K_OURS ? "VIOLATION" : k == K_CLEAN_KK ? "kernel CLEAN hole" :
                             k == K_CLEAN_HANDOFF ? "fast-handoff CLEAN window" :
                             k == K_STALE_CLEAN ? "may_use after the local user's CLEAN" :
-                            k == K_PEER_SLOW ? "peer's claim seq unchanged longer than W + slack" : "peers only",
+                            k == K_PEER_SLOW ? "peer's claim seq unchanged longer than W + slack" :
+                            k == K_LATE ? "after a timed-out write landed late" : "peers only",
                             w->p[a].name, w->p[b].name);
-                        if ((k == K_OURS || (k == K_STALE_CLEAN && w->strict)) && !w->violation) {
+                        if ((k == K_OURS || ((k == K_STALE_CLEAN || k == K_LATE) && w->strict)) && !w->violation) {
                                 w->violation = 1;
                                 snprintf(w->why, sizeof(w->why), "at %.6f: %s and %s both may use the volume%s",
                                          (double) w->now / 1e6, w->p[a].name, w->p[b].name,
@@ -447,6 +454,9 @@ static int run_trial(uint64_t seed, bool verbose, struct stats *st)
         st->peer_other += seen[K_PEER_OTHER];
         st->stale_clean += seen[K_STALE_CLEAN];
         st->peer_slow += seen[K_PEER_SLOW];
+        st->late_double += seen[K_LATE];
+        if (seen[K_LATE] && !st->first_late_double)
+                st->first_late_double = seed;
         if (seen[K_STALE_CLEAN] && !st->first_stale_clean)
                 st->first_stale_clean = seed;
         if (seen[K_PEER_OTHER] && verbose)
@@ -490,6 +500,10 @@ static void report(const struct stats *s, double secs, bool tap)
         printf("%speer's claim seq unchanged on disk longer than W + slack (its slow write): %" PRIu64 " trials\n",
                pfx, s->peer_slow);
         printf("%sother double uses without mmpd: %" PRIu64 " trials\n", pfx, s->peer_other);
+        printf("%safter a timed-out mmpd write landed late (hung I/O; --strict counts them): %" PRIu64 " trials\n",
+               pfx, s->late_double);
+        if (s->first_late_double)
+                printf("%s  first: --replay %#" PRIx64 "\n", pfx, s->first_late_double);
         printf("%sclaims won %" PRIu64 ", refused %" PRIu64 ", LOST %" PRIu64 " (fenced while using %" PRIu64
                "), released %" PRIu64 "\n", pfx, s->claimed, s->refused, s->lost, s->fenced, s->released);
         printf("%sLOST by reason: ETIMEDOUT %" PRIu64 ", EBUSY %" PRIu64 ", ESTALE %" PRIu64 ", ENOTUNIQ %" PRIu64

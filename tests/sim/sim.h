@@ -160,6 +160,7 @@ struct stats {
         uint64_t handoffs, in_use, use_ended_ok, use_ended_err, kernel_mounts, kernel_refused;
         uint64_t tool_ok, tool_failed, tool_killed, stalls, restarts, io_timeouts, late_lands;
         uint64_t timer_spins, stale_clean, first_stale_clean, peer_slow, first_violation_late;
+        uint64_t late_double, first_late_double;
         uint64_t lost_reason[8];
 };
 

@@ -305,6 +305,51 @@ static void test_claim_rounds_detect_concurrent_claimant(void **state)
         }
 }
 
+/* A read may lead to a write only while it is fresh: a claim stopped for
+ * 22 s between its read of CLEAN and acting on it reads again (meanwhile a
+ * tool may have claimed and written FSCK), and so does a verify acted on
+ * 45 s late (found by tests/sim). */
+static void test_stale_read_is_read_again(void **state)
+{
+        struct world *w = world_new(1, false);
+        struct mmp_event ev = { .type = MMP_EV_CLAIM, .now = w->now, .wall = w->wall };
+
+        mmp_sm_step(w->sm, &ev, &w->act);
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        /* the read sampled CLEAN; the process then stopped for 22 s and a
+         * tool claimed meanwhile */
+        w->now += S(22);
+        step(w, MMP_EV_READ_DONE, 0);           /* delivers the CLEAN it read */
+        assert_int_equal(w->act.type, MMP_ACT_READ);    /* not a write */
+        disk_set(w, MMP_SEQ_FSCK, "toolhost", "sdb", 5);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_int_equal(w->act.error, -EINPROGRESS);
+        assert_int_equal(w->writes, 0);
+        world_free(w);
+
+        /* the final verify acted on late: read again, and refuse a holder */
+        w = world_new(1, false);
+        start(w, MMP_EV_CLAIM);
+        for (;;) {                              /* timers by hand, up to the verify read */
+                if (w->act.wake_at > w->now)
+                        w->now = w->act.wake_at;
+                step(w, MMP_EV_TIMER, 0);
+                if (w->act.type == MMP_ACT_READ && status(w).phase == MMP_PHASE_VERIFY)
+                        break;
+                perform(w);
+                assert_int_equal(status(w).state, MMP_STATE_CLAIMING);
+        }
+        w->now += S(45);
+        step(w, MMP_EV_READ_DONE, 0);           /* our seq, as read 45 s ago */
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        disk_set(w, 0x4242, "node-b", "sdc", 5);        /* node-b claimed meanwhile */
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_REFUSED);
+        assert_string_equal(disk_get(w).nodename, "node-b");
+        world_free(w);
+}
+
 static void test_active_unchanged_claims_after_two_waits(void **state)
 {
         struct world *w = world_new(5, false);
@@ -958,6 +1003,7 @@ int main(void)
                 cmocka_unit_test(test_clean_still_waits),
                 cmocka_unit_test(test_claim_never_silent_for_w),
                 cmocka_unit_test(test_claim_rounds_detect_concurrent_claimant),
+                cmocka_unit_test(test_stale_read_is_read_again),
                 cmocka_unit_test(test_active_unchanged_claims_after_two_waits),
                 cmocka_unit_test(test_changed_during_first_wait_refused),
                 cmocka_unit_test(test_changed_during_second_wait_refused),
