@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # nspawn.sh - run real systemd (252) as PID 1 in systemd-nspawn, booting the
-# host OS on a tmpfs root (DESIGN §6).  Source after tap.sh and mmpd.sh.
+# host OS on a tmpfs root (docs/protocol.md, systemd).  Source after tap.sh and mmpd.sh.
 #
 #   sd_unit_file mmpd-user.service <<EOF ... EOF   # extra unit for every node
 #   boot_node A node-a /dev/loop5                  # container A, hostname node-a
