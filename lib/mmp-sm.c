@@ -376,17 +376,16 @@ static int seq_refusal(const struct mmp_block *b)
  */
 static bool read_too_old(const struct mmp_sm *sm, const struct mmp_event *ev, const struct mmp_block *b)
 {
-        mmp_usec_t half_w = (mmp_usec_t) mmp_wait_seconds(sm->upd, b->check_interval) * MMP_USEC_PER_SEC / 2;
-
         switch (sm->phase) {
         case MMP_PHASE_READ:
         case MMP_PHASE_REREAD:
         case MMP_PHASE_WAIT_CLAIM:
         case MMP_PHASE_VERIFY:
         case MMP_PHASE_RELEASE_CHECK:
-                return ev->now > sm->read_at + half_w;
+                return ev->now > sm->read_at +
+                       (mmp_usec_t) mmp_wait_seconds(sm->upd, b->check_interval) * MMP_USEC_PER_SEC / 2;
         default:
-                return false;
+                return false;   /* heartbeats: the fence deadline covers them */
         }
 }
 
