@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libmmp: the connection, the call/reply machinery, and the one place where
- * varlink error names become errno values and human messages.
+ * libmmp: the connection, the call/reply machinery, and where varlink error
+ * names become human messages (their errno values: lib/mmp-errors.c).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "libmmp-internal.h"
+#include "mmp-errors.h"
 
 _public_ const char *mmp_default_socket_path(void)
 {
@@ -163,42 +164,11 @@ int client_fail(struct mmp_client *c, int err, bool drop, const char *fmt, ...)
         return err;
 }
 
-/*
- * The single errno mapping of io.mmpd's (and org.varlink.service's) error
- * names.  Keep it in sync with the table in libmmp.h.
- */
-static const struct {
-        const char *name;
-        int errnum;
-} error_map[] = {
-        { "io.mmpd.VolumeInUse",                  -EBUSY },
-        { "io.mmpd.FsckRunning",                  -EINPROGRESS },
-        { "io.mmpd.NoSuchVolume",                 -ENOENT },
-        { "io.mmpd.NotMmpFilesystem",             -EMEDIUMTYPE },
-        { "io.mmpd.CorruptMmpBlock",              -EUCLEAN },
-        { "io.mmpd.IoError",                      -EIO },
-        { "io.mmpd.PermissionDenied",             -EACCES },
-        { "io.mmpd.AlreadyClaimed",               -EEXIST },
-        { "io.mmpd.NotHeld",                      -ENOLCK },
-        { "io.mmpd.HandoffFailed",                -ECANCELED },
-        { "io.mmpd.UseInProgress",                -EBUSY },
-        { "org.varlink.service.PermissionDenied", -EACCES },
-        { "org.varlink.service.MethodNotFound",   -EOPNOTSUPP },
-};
-
-static int errno_from_error_name(const char *name)
-{
-        for (size_t i = 0; i < ELEMENTSOF(error_map); i++)
-                if (strcmp(error_map[i].name, name) == 0)
-                        return error_map[i].errnum;
-        return -EPROTO;
-}
-
 static char *param_dup(json_t *params, const char *key)
 {
         const char *s;
 
-        return json_get_string(params, key, &s) == 0 ? strdup(s) : NULL;
+        return mmp_json_get_string(params, key, &s) == 0 ? strdup(s) : NULL;
 }
 
 /* A parameter for a message: the string, or @fallback. */
@@ -206,17 +176,17 @@ static const char *pstr(json_t *params, const char *key, const char *fallback)
 {
         const char *s;
 
-        return json_get_string(params, key, &s) == 0 ? s : fallback;
+        return mmp_json_get_string(params, key, &s) == 0 ? s : fallback;
 }
 
 static void error_describe(struct mmp_error *e, const char *name, json_t *p)
 {
         const char *dev = pstr(p, "device", "the volume");
         const char *reason = pstr(p, "reason", "no reason given");
-        const char *short_name = strrchr(name, '.') ? strrchr(name, '.') + 1 : name;
         int64_t i;
 
-        if (strcmp(name, "io.mmpd.VolumeInUse") == 0) {
+        switch (mmp_io_error_from_name(name)) {
+        case MMP_IO_ERROR_VOLUME_IN_USE:
                 if (e->has_holder_seq)
                         set_messagef(e, "%s is in use by node '%s' (device %s, seq %" PRIu32 ")",
                                      dev, pstr(p, "node", "?"), pstr(p, "node_device", "?"),
@@ -224,29 +194,39 @@ static void error_describe(struct mmp_error *e, const char *name, json_t *p)
                 else
                         set_messagef(e, "%s is in use by node '%s' (device %s)",
                                      dev, pstr(p, "node", "?"), pstr(p, "node_device", "?"));
-        } else if (strcmp(name, "io.mmpd.FsckRunning") == 0) {
+                return;
+        case MMP_IO_ERROR_FSCK_RUNNING: {
                 const char *hint = pstr(p, "hint", NULL);
 
                 set_messagef(e, "%s is held by an e2fsprogs tool (fsck) on node '%s'%s%s",
                              dev, pstr(p, "node", "?"), hint ? "; " : "", hint ? hint : "");
-        } else if (strcmp(name, "io.mmpd.NoSuchVolume") == 0) {
+                return;
+        }
+        case MMP_IO_ERROR_NO_SUCH_VOLUME:
                 set_messagef(e, "mmpd does not know %s", dev);
-        } else if (strcmp(name, "io.mmpd.NotMmpFilesystem") == 0) {
+                return;
+        case MMP_IO_ERROR_NOT_MMP_FILESYSTEM:
                 set_messagef(e, "%s is not an ext4 filesystem with MMP: %s", dev, reason);
-        } else if (strcmp(name, "io.mmpd.CorruptMmpBlock") == 0) {
+                return;
+        case MMP_IO_ERROR_CORRUPT_MMP_BLOCK:
                 set_messagef(e, "%s has a corrupt MMP block: %s", dev, reason);
-        } else if (strcmp(name, "io.mmpd.IoError") == 0) {
-                if (json_get_int(p, "errno", 1, 4095, &i) == 0)
+                return;
+        case MMP_IO_ERROR_IO_ERROR:
+                if (mmp_json_get_int(p, "errno", 1, 4095, &i) == 0)
                         set_messagef(e, "I/O error on %s: %s (%s)", dev, reason, strerror((int) i));
                 else
                         set_messagef(e, "I/O error on %s: %s", dev, reason);
-        } else if (strcmp(name, "io.mmpd.AlreadyClaimed") == 0) {
+                return;
+        case MMP_IO_ERROR_ALREADY_CLAIMED:
                 set_messagef(e, "%s is already claimed (state %s)", dev, pstr(p, "state", "?"));
-        } else if (strcmp(name, "io.mmpd.NotHeld") == 0) {
+                return;
+        case MMP_IO_ERROR_NOT_HELD:
                 set_messagef(e, "mmpd does not hold %s (state %s)", dev, pstr(p, "state", "?"));
-        } else if (strcmp(name, "io.mmpd.HandoffFailed") == 0) {
+                return;
+        case MMP_IO_ERROR_HANDOFF_FAILED:
                 set_messagef(e, "handing %s over failed: %s (mmpd claims it again)", dev, reason);
-        } else if (strcmp(name, "io.mmpd.UseInProgress") == 0) {
+                return;
+        case MMP_IO_ERROR_USE_IN_PROGRESS:
                 if (e->has_holder_seq)
                         set_messagef(e, "%s is still in use by the %s (node '%s' wrote seq %" PRIu32 ")",
                                      dev, pstr(p, "user", "local user"), pstr(p, "node", "?"),
@@ -254,19 +234,26 @@ static void error_describe(struct mmp_error *e, const char *name, json_t *p)
                 else
                         set_messagef(e, "%s is still in use by the %s", dev,
                                      pstr(p, "user", "local user"));
-        } else if (strcmp(name, "org.varlink.service.MethodNotFound") == 0) {
+                return;
+        case MMP_IO_ERROR_CLAIM_FAILED:
+                set_messagef(e, "claiming %s failed: %s", dev, reason);
+                return;
+        case MMP_IO_ERROR_TOO_MANY_VOLUMES:
+                if (mmp_json_get_int(p, "limit", 0, INT64_MAX, &i) == 0) {
+                        set_messagef(e, "mmpd holds too many volumes (limit %" PRId64 ")", i);
+                        return;
+                }
+                break;
+        default:
+                break;
+        }
+        if (strcmp(name, MMP_VARLINK_ERROR_METHOD_NOT_FOUND) == 0)
                 set_messagef(e, "mmpd does not know %s (an mmpd older than this libmmp?)",
                              pstr(p, "method", "the method"));
-        } else if (strcmp(name, "io.mmpd.ClaimFailed") == 0) {
-                set_messagef(e, "claiming %s failed: %s", dev, reason);
-        } else if (strcmp(name, "io.mmpd.TooManyVolumes") == 0 &&
-                   json_get_int(p, "limit", 0, INT64_MAX, &i) == 0) {
-                set_messagef(e, "mmpd holds too many volumes (limit %" PRId64 ")", i);
-        } else if (strcmp(short_name, "PermissionDenied") == 0) {
+        else if (strcmp(name, MMP_VARLINK_ERROR_PERMISSION_DENIED) == 0)
                 set_messagef(e, "permission denied by mmpd (root or its admin group only)");
-        } else {
+        else
                 set_messagef(e, "mmpd replied %s %s", name, e->parameters_json ? e->parameters_json : "");
-        }
 }
 
 /* Fill the last error from a varlink error reply; returns its errno. */
@@ -277,13 +264,13 @@ static int client_fail_reply(struct mmp_client *c, const char *name, json_t *par
 
         error_clear(e);
         c->failed = true;
-        e->errnum = errno_from_error_name(name);
+        e->errnum = mmp_errno_from_error_name(name);
         e->name = strdup(name);
         e->parameters_json = json_dumps(params, JSON_COMPACT);
         e->device = param_dup(params, "device");
         e->holder_node = param_dup(params, "node");
         e->holder_device = param_dup(params, "node_device");
-        if (json_get_int(params, "seq", 0, UINT32_MAX, &seq) == 0) {
+        if (mmp_json_get_int(params, "seq", 0, UINT32_MAX, &seq) == 0) {
                 e->has_holder_seq = true;
                 e->holder_seq = (uint32_t) seq;
         }
@@ -320,17 +307,13 @@ int client_send_call(struct mmp_client *c, const char *method, json_t *params, b
 {
         _cleanup_json_ json_t *call = NULL;
         _cleanup_free_ char *text = NULL;
+        size_t len;
         int r;
 
-        call = json_pack("{s:s, s:o}", "method", method, "parameters", params);
-        if (!call)
+        call = mmp_varlink_call_new(method, params, more ? MMP_VARLINK_MORE : 0);
+        if (!call || mmp_varlink_serialize(call, &text, &len) < 0)
                 return client_fail(c, -ENOMEM, false, "out of memory");
-        if (more && json_object_set_new(call, "more", json_true()) < 0)
-                return client_fail(c, -ENOMEM, false, "out of memory");
-        text = json_dumps(call, JSON_COMPACT);
-        if (!text)
-                return client_fail(c, -ENOMEM, false, "out of memory");
-        r = wire_send(&c->wire, text, strlen(text), c->timeout_usec);
+        r = wire_send(&c->wire, text, len, c->timeout_usec);
         if (r == -ETIMEDOUT)
                 return client_fail(c, r, true, "timed out sending to mmpd at %s", c->path);
         if (r < 0)
@@ -358,7 +341,7 @@ int client_read_reply(struct mmp_client *c, bool use_timeout, json_t **ret_param
                       bool *ret_continues)
 {
         _cleanup_json_ json_t *reply = NULL;
-        json_t *params, *err, *cont;
+        struct mmp_varlink_reply rep;
         json_error_t jerr;
         const char *msg;
         size_t len;
@@ -367,38 +350,22 @@ int client_read_reply(struct mmp_client *c, bool use_timeout, json_t **ret_param
         r = wire_recv(&c->wire, use_timeout ? c->timeout_usec : 0, &msg, &len);
         if (r < 0)
                 return client_fail_recv(c, r);
-        reply = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &jerr);
-        if (!reply)
-                return client_fail(c, -EBADMSG, true, "malformed reply from mmpd: %s", jerr.text);
-        if (!json_is_object(reply))
-                return client_fail(c, -EBADMSG, true, "malformed reply from mmpd: not an object");
+        /* lib/mmp-varlink.c's rules, mmpd's too: a null member is an absent one. */
+        r = mmp_varlink_reply_parse(msg, len, &reply, &rep, &jerr);
+        if (r == -EBADMSG)
+                return client_fail(c, r, true, "malformed reply from mmpd: %s", jerr.text);
+        if (r < 0)
+                return client_fail(c, r, true, "out of memory");
 
-        params = json_object_get(reply, "parameters");
-        if (params && !json_is_object(params))
-                return client_fail(c, -EBADMSG, true, "malformed reply from mmpd: bad parameters");
-        cont = json_object_get(reply, "continues");
-        if (cont && !json_is_boolean(cont))
-                return client_fail(c, -EBADMSG, true, "malformed reply from mmpd: bad continues");
-
-        err = json_object_get(reply, "error");
-        if (err) {
-                _cleanup_json_ json_t *empty = NULL;
-
-                if (!json_is_string(err))
-                        return client_fail(c, -EBADMSG, true, "malformed error reply from mmpd");
-                if (!params)
-                        params = empty = json_object();
+        if (rep.error) {
                 /* An error ends the call.  One that says it continues is out
                  * of protocol: do not trust what follows. */
-                if (json_is_true(cont))
+                if (rep.continues)
                         wire_close(&c->wire);
-                return client_fail_reply(c, json_string_value(err), params);
+                return client_fail_reply(c, rep.error, rep.parameters);
         }
-
-        *ret_params = params ? json_incref(params) : json_object();
-        if (!*ret_params)
-                return client_fail(c, -ENOMEM, true, "out of memory");
-        *ret_continues = json_is_true(cont);
+        *ret_params = json_incref(rep.parameters);
+        *ret_continues = rep.continues;
         return 0;
 }
 

@@ -10,21 +10,20 @@
 
 #include "libmmp.h"
 #include "macro.h"
+#include "mmp-varlink.h"
 
-static inline void json_unrefp(json_t **j) { json_decref(*j); }
-#define _cleanup_json_ __attribute__((cleanup(json_unrefp)))
+static inline void mmp_json_unrefp(json_t **j) { json_decref(*j); }
+#define _cleanup_json_ __attribute__((cleanup(mmp_json_unrefp)))
 
 /*
- * NUL-framed varlink messages over a stream socket (libmmp-wire.c).
- * Received bytes stay in buf; a message handed out by wire_recv() lives in
- * buf until the next wire_recv() call.
+ * Varlink messages over a stream socket (libmmp-wire.c): the socket's side
+ * only; framing and its limit are lib/mmp-varlink.h's, the same code mmpd's
+ * server uses.  A message handed out by wire_recv() lives in the input
+ * buffer until the next wire_recv() call.
  */
 struct mmp_wire {
         int fd;
-        char *buf;
-        size_t len;       /* bytes in buf */
-        size_t consumed;  /* bytes of buf already handed out */
-        size_t cap;
+        struct mmp_varlink_in *in;      /* made on the first wire_recv() */
 };
 
 /* Connect a SOCK_STREAM|SOCK_CLOEXEC unix socket to @path ("@x": abstract). */
@@ -32,9 +31,9 @@ int wire_connect(const char *path, int *ret_fd);
 void wire_init(struct mmp_wire *w, int fd);
 /* Close the fd and forget buffered bytes. */
 void wire_close(struct mmp_wire *w);
-/* Send @len bytes of JSON text and the NUL that ends the message.
+/* Send @len bytes: whole messages, each with its NUL (mmp_varlink_serialize).
  * @timeout_usec 0: no timeout. */
-int wire_send(struct mmp_wire *w, const char *msg, size_t len, uint64_t timeout_usec);
+int wire_send(struct mmp_wire *w, const char *data, size_t len, uint64_t timeout_usec);
 /*
  * Receive one message (without its NUL) into *ret and *ret_len.  -ETIMEDOUT,
  * -ECONNRESET at end of file (also in the middle of a message), -EMSGSIZE
@@ -134,8 +133,8 @@ enum mmp_seq_kind seq_kind_from_string(const char *s);
 
 /* JSON field helpers: 0 and the value, -ENODATA when absent or null,
  * -EBADMSG when of the wrong type or out of [min, max]. */
-int json_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *ret);
-int json_get_string(json_t *obj, const char *key, const char **ret);
+int mmp_json_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *ret);
+int mmp_json_get_string(json_t *obj, const char *key, const char **ret);
 
 /* libmmp-client.c: the call machinery used by libmmp-methods.c. */
 int client_begin(struct mmp_client *c);

@@ -238,8 +238,8 @@ _public_ int mmp_check(struct mmp_client *c, const char *device, struct mmp_chec
         may = json_object_get(p, "may_use");
         if (!json_is_boolean(may))
                 return bad_reply(c, "Check", "no may_use");
-        ru = json_get_int(p, "guaranteed_until_usec", 0, INT64_MAX, &until);
-        rw = json_get_int(p, "guaranteed_until_wall", INT64_MIN, INT64_MAX, &wall);
+        ru = mmp_json_get_int(p, "guaranteed_until_usec", 0, INT64_MAX, &until);
+        rw = mmp_json_get_int(p, "guaranteed_until_wall", INT64_MIN, INT64_MAX, &wall);
         if ((ru < 0 && ru != -ENODATA) || (rw < 0 && rw != -ENODATA))
                 return bad_reply(c, "Check", "bad guaranteed_until");
         chk.may_use = json_is_true(may);

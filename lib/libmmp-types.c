@@ -13,7 +13,7 @@
 
 #include "libmmp-internal.h"
 
-int json_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *ret)
+int mmp_json_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t *ret)
 {
         json_t *v = json_object_get(obj, key);
         json_int_t i;
@@ -29,7 +29,7 @@ int json_get_int(json_t *obj, const char *key, int64_t min, int64_t max, int64_t
         return 0;
 }
 
-int json_get_string(json_t *obj, const char *key, const char **ret)
+int mmp_json_get_string(json_t *obj, const char *key, const char **ret)
 {
         json_t *v = json_object_get(obj, key);
 
@@ -45,7 +45,7 @@ int json_get_string(json_t *obj, const char *key, const char **ret)
 static int get_opt_u32(json_t *obj, const char *key, struct opt_u32 *ret)
 {
         int64_t i;
-        int r = json_get_int(obj, key, 0, UINT32_MAX, &i);
+        int r = mmp_json_get_int(obj, key, 0, UINT32_MAX, &i);
 
         if (r == -ENODATA)
                 return 0;
@@ -58,7 +58,7 @@ static int get_opt_u32(json_t *obj, const char *key, struct opt_u32 *ret)
 static int get_opt_u64(json_t *obj, const char *key, struct opt_u64 *ret)
 {
         int64_t i;
-        int r = json_get_int(obj, key, 0, INT64_MAX, &i);
+        int r = mmp_json_get_int(obj, key, 0, INT64_MAX, &i);
 
         if (r == -ENODATA)
                 return 0;
@@ -71,7 +71,7 @@ static int get_opt_u64(json_t *obj, const char *key, struct opt_u64 *ret)
 static int get_opt_i64(json_t *obj, const char *key, struct opt_i64 *ret)
 {
         int64_t i;
-        int r = json_get_int(obj, key, INT64_MIN, INT64_MAX, &i);
+        int r = mmp_json_get_int(obj, key, INT64_MIN, INT64_MAX, &i);
 
         if (r == -ENODATA)
                 return 0;
@@ -83,7 +83,7 @@ static int get_opt_i64(json_t *obj, const char *key, struct opt_i64 *ret)
 
 static int get_opt_string(json_t *obj, const char *key, const char **ret)
 {
-        int r = json_get_string(obj, key, ret);
+        int r = mmp_json_get_string(obj, key, ret);
 
         return r == -ENODATA ? 0 : r;
 }
@@ -91,7 +91,7 @@ static int get_opt_string(json_t *obj, const char *key, const char **ret)
 /* A required string: absent is as bad as a wrong type. */
 static int get_string(json_t *obj, const char *key, const char **ret)
 {
-        int r = json_get_string(obj, key, ret);
+        int r = mmp_json_get_string(obj, key, ret);
 
         return r == -ENODATA ? -EBADMSG : r;
 }
@@ -149,18 +149,18 @@ static int holder_from_json(json_t *obj, struct mmp_holder *ret)
             (r = get_string(obj, "device", &h.device)) < 0 ||
             (r = get_opt_string(obj, "seq_class", &kind)) < 0)
                 return r;
-        r = json_get_int(obj, "seq", 0, UINT32_MAX, &i);
+        r = mmp_json_get_int(obj, "seq", 0, UINT32_MAX, &i);
         if (r < 0)
                 return -EBADMSG;
         h.seq = (uint32_t) i;
         if (kind)
                 h.seq_kind = seq_kind_from_string(kind);
-        r = json_get_int(obj, "time_wall", INT64_MIN, INT64_MAX, &i);
+        r = mmp_json_get_int(obj, "time_wall", INT64_MIN, INT64_MAX, &i);
         if (r == 0)
                 h.time_wall = i;
         else if (r != -ENODATA)
                 return r;
-        r = json_get_int(obj, "check_interval", 0, UINT32_MAX, &i);
+        r = mmp_json_get_int(obj, "check_interval", 0, UINT32_MAX, &i);
         if (r == 0)
                 h.check_interval = (uint32_t) i;
         else if (r != -ENODATA)
@@ -235,7 +235,7 @@ static int volume_parse(struct mmp_volume *v)
         if (j && !json_is_boolean(j))
                 return -EBADMSG;
         v->is_static = json_is_true(j);
-        r = json_get_int(obj, "failures", 0, UINT32_MAX, &i);
+        r = mmp_json_get_int(obj, "failures", 0, UINT32_MAX, &i);
         if (r == 0)
                 v->failures = (unsigned) i;
         else if (r != -ENODATA)
@@ -380,7 +380,7 @@ int block_info_from_json(json_t *obj, struct mmp_block_info *ret)
         if (!json_is_object(obj))
                 return -EBADMSG;
         for (size_t k = 0; k < ELEMENTSOF(ints); k++) {
-                r = json_get_int(obj, ints[k].key, 0, ints[k].wide ? INT64_MAX : UINT32_MAX, &i);
+                r = mmp_json_get_int(obj, ints[k].key, 0, ints[k].wide ? INT64_MAX : UINT32_MAX, &i);
                 if (r < 0)
                         return -EBADMSG;
                 if (ints[k].wide)
@@ -388,7 +388,7 @@ int block_info_from_json(json_t *obj, struct mmp_block_info *ret)
                 else
                         *(uint32_t *) ((char *) ret + ints[k].off) = (uint32_t) i;
         }
-        if (json_get_int(obj, "time_wall", INT64_MIN, INT64_MAX, &i) < 0)
+        if (mmp_json_get_int(obj, "time_wall", INT64_MIN, INT64_MAX, &i) < 0)
                 return -EBADMSG;
         ret->time_wall = i;
         if ((r = get_string(obj, "seq_class", &kind)) < 0 ||

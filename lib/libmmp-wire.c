@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Varlink framing for libmmp: one JSON text per message, each followed by a
- * NUL byte, over a unix stream socket (varlink.org; docs/protocol.md, Varlink).  Every wait
- * is bounded by a deadline and every message by MMP_CLIENT_MAX_MESSAGE.
+ * libmmp's socket: varlink messages (one JSON text each, followed by a NUL
+ * byte; varlink.org, docs/protocol.md) over a unix stream socket.  The
+ * framing is lib/mmp-varlink.c's, shared with mmpd's server; here are the
+ * socket and the waits.  Every wait is bounded by a deadline and every
+ * message by MMP_CLIENT_MAX_MESSAGE.
  *
  * The socket is non-blocking and waited on with poll(), so a peer that
  * stops reading or writing cannot hang a call past its timeout.
@@ -18,8 +20,6 @@
 #include <unistd.h>
 
 #include "libmmp-internal.h"
-
-#define WIRE_CHUNK (64u * 1024u)
 
 static uint64_t now_usec(void)
 {
@@ -75,7 +75,7 @@ void wire_close(struct mmp_wire *w)
 {
         if (w->fd >= 0)
                 close(w->fd);
-        free(w->buf);
+        mmp_varlink_in_free(w->in);
         wire_init(w, -1);
 }
 
@@ -110,17 +110,15 @@ static int wire_wait(int fd, short events, uint64_t deadline)
         }
 }
 
-int wire_send(struct mmp_wire *w, const char *msg, size_t len, uint64_t timeout_usec)
+int wire_send(struct mmp_wire *w, const char *data, size_t len, uint64_t timeout_usec)
 {
         uint64_t deadline = timeout_usec ? now_usec() + timeout_usec : 0;
-        size_t total = len + 1, done = 0;
+        size_t done = 0;
 
         if (w->fd < 0)
                 return -ENOTCONN;
-        while (done < total) {
-                const char *p = done < len ? msg + done : "";
-                size_t n = done < len ? len - done : 1;
-                ssize_t k = send(w->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while (done < len) {
+                ssize_t k = send(w->fd, data + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 
                 if (k < 0) {
                         int r;
@@ -139,54 +137,34 @@ int wire_send(struct mmp_wire *w, const char *msg, size_t len, uint64_t timeout_
         return 0;
 }
 
-/* Drop the bytes handed out by the previous wire_recv(). */
-static void wire_compact(struct mmp_wire *w)
-{
-        if (w->consumed == 0)
-                return;
-        memmove(w->buf, w->buf + w->consumed, w->len - w->consumed);
-        w->len -= w->consumed;
-        w->consumed = 0;
-}
-
 int wire_recv(struct mmp_wire *w, uint64_t timeout_usec, const char **ret, size_t *ret_len)
 {
-        const size_t limit = (size_t) MMP_CLIENT_MAX_MESSAGE + 1;  /* with its NUL */
         uint64_t deadline = timeout_usec ? now_usec() + timeout_usec : 0;
-        size_t scanned = 0;
+        int r;
 
         if (w->fd < 0)
                 return -ENOTCONN;
-        wire_compact(w);
+        if (!w->in) {
+                r = mmp_varlink_in_new(MMP_CLIENT_MAX_MESSAGE, &w->in);
+                if (r < 0)
+                        return r;
+        }
         for (;;) {
-                char *nul = w->len > scanned ? memchr(w->buf + scanned, '\0', w->len - scanned) : NULL;
+                void *p;
+                size_t room;
                 ssize_t k;
-                int r;
 
-                if (nul) {
-                        *ret = w->buf;
-                        *ret_len = (size_t) (nul - w->buf);
-                        w->consumed = *ret_len + 1;
+                r = mmp_varlink_in_next(w->in, ret, ret_len);
+                if (r > 0)
                         return 0;
-                }
-                scanned = w->len;
-                if (w->len >= limit)
-                        return -EMSGSIZE;
-                if (w->cap == w->len) {
-                        size_t cap = w->cap ? w->cap * 2 : WIRE_CHUNK;
-                        char *b;
-
-                        if (cap > limit)
-                                cap = limit;
-                        b = realloc(w->buf, cap);
-                        if (!b)
-                                return -ENOMEM;
-                        w->buf = b;
-                        w->cap = cap;
-                }
-                k = recv(w->fd, w->buf + w->len, w->cap - w->len, MSG_DONTWAIT);
+                if (r < 0)
+                        return r;       /* -EMSGSIZE */
+                r = mmp_varlink_in_space(w->in, &p, &room);
+                if (r < 0)
+                        return r == -ENOBUFS ? -EMSGSIZE : r;
+                k = recv(w->fd, p, room, MSG_DONTWAIT);
                 if (k > 0) {
-                        w->len += (size_t) k;
+                        mmp_varlink_in_advance(w->in, (size_t) k);
                         continue;
                 }
                 if (k == 0)

@@ -27,7 +27,7 @@
  *        io.mmpd.UseInProgress                -EBUSY        the local user still writes the MMP
  *                                                           block (LIBMMP_2)
  *        org.varlink.service.MethodNotFound   -EOPNOTSUPP   an mmpd older than the call (LIBMMP_2)
- *        org.varlink.service.PermissionDenied -EACCES       (also io.mmpd.PermissionDenied)
+ *        org.varlink.service.PermissionDenied -EACCES
  *        any other error name                 -EPROTO
  *
  *    Errors that happen on this side have no varlink name:

@@ -13,7 +13,7 @@ lib_libmmp_static_la_SOURCES = \
 	lib/libmmp-methods.c \
 	lib/macro.h
 lib_libmmp_static_la_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
-lib_libmmp_static_la_LIBADD = $(JANSSON_LIBS)
+lib_libmmp_static_la_LIBADD = lib/libmmp-varlink.la $(JANSSON_LIBS)
 
 lib_LTLIBRARIES += lib/libmmp.la
 include_HEADERS = lib/libmmp.h

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,16 +341,26 @@ int mmp_varlink_serialize(const json_t *msg, char **ret, size_t *ret_len)
         return 0;
 }
 
-static int load_object(const char *msg, size_t len, json_t **ret)
+/* A reason for -EBADMSG, when the caller wants one. */
+static void why(json_error_t *e, const char *text)
+{
+        if (e)
+                snprintf(e->text, sizeof(e->text), "%s", text);
+}
+
+static int load_object(const char *msg, size_t len, json_t **ret, json_error_t *ret_error)
 {
         json_error_t error;
         json_t *root;
 
         root = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &error);
-        if (!root)
+        if (!root) {
+                why(ret_error, error.text);
                 return -EBADMSG;
+        }
         if (!json_is_object(root)) {
                 json_decref(root);
+                why(ret_error, "not an object");
                 return -EBADMSG;
         }
         *ret = root;
@@ -394,7 +405,7 @@ int mmp_varlink_call_parse(const char *msg, size_t len, json_t **ret_root,
         json_t *root, *method;
         int r;
 
-        r = load_object(msg, len, &root);
+        r = load_object(msg, len, &root, NULL);
         if (r < 0)
                 return r;
         method = json_object_get(root, "method");
@@ -416,25 +427,32 @@ fail:
 }
 
 int mmp_varlink_reply_parse(const char *msg, size_t len, json_t **ret_root,
-                            struct mmp_varlink_reply *ret)
+                            struct mmp_varlink_reply *ret, json_error_t *ret_error)
 {
         struct mmp_varlink_reply rep = { 0 };
         json_t *root, *error;
         int r;
 
-        r = load_object(msg, len, &root);
+        r = load_object(msg, len, &root, ret_error);
         if (r < 0)
                 return r;
         error = json_object_get(root, "error");
         r = -EBADMSG;
         if (error && !json_is_null(error)) {
-                if (!json_is_string(error))
+                if (!json_is_string(error)) {
+                        why(ret_error, "bad error");
                         goto fail;
+                }
                 rep.error = json_string_value(error);
         }
-        if ((r = get_parameters(root, &rep.parameters)) < 0 ||
-            (r = get_flag(root, "continues", &rep.continues)) < 0)
+        if ((r = get_parameters(root, &rep.parameters)) < 0) {
+                why(ret_error, "bad parameters");
                 goto fail;
+        }
+        if ((r = get_flag(root, "continues", &rep.continues)) < 0) {
+                why(ret_error, "bad continues");
+                goto fail;
+        }
         *ret_root = root;
         *ret = rep;
         return 0;

@@ -117,5 +117,24 @@ struct mmp_varlink_reply {
         json_t *parameters;     /* always an object */
         bool continues;
 };
+/* @ret_error (may be NULL) gets what was wrong when -EBADMSG is returned. */
 int mmp_varlink_reply_parse(const char *msg, size_t len, json_t **ret_root,
-                            struct mmp_varlink_reply *ret);
+                            struct mmp_varlink_reply *ret, json_error_t *ret_error);
+
+/*
+ * The rule for every optional member above ("oneway", "more", "upgrade",
+ * "continues", "error", "parameters"): absent and null mean the same, the
+ * default (false, no error, {}).  Varlink's JSON leaves optional members
+ * out, but peers written against other libraries send null, and a null
+ * "continues" must end a stream, not break it.
+ */
+
+/* org.varlink.service's errors (varlink.org, the service interface):
+ * generic, sent by any varlink server. */
+#define MMP_VARLINK_SERVICE "org.varlink.service"
+#define MMP_VARLINK_ERROR_INTERFACE_NOT_FOUND    MMP_VARLINK_SERVICE ".InterfaceNotFound"
+#define MMP_VARLINK_ERROR_METHOD_NOT_FOUND       MMP_VARLINK_SERVICE ".MethodNotFound"
+#define MMP_VARLINK_ERROR_METHOD_NOT_IMPLEMENTED MMP_VARLINK_SERVICE ".MethodNotImplemented"
+#define MMP_VARLINK_ERROR_INVALID_PARAMETER      MMP_VARLINK_SERVICE ".InvalidParameter"
+#define MMP_VARLINK_ERROR_PERMISSION_DENIED      MMP_VARLINK_SERVICE ".PermissionDenied"
+#define MMP_VARLINK_ERROR_EXPECTED_MORE          MMP_VARLINK_SERVICE ".ExpectedMore"

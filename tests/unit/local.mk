@@ -16,3 +16,10 @@ tests_unit_test_sm_LDADD = $(unit_ldadd)
 tests_unit_test_sm_use_SOURCES = tests/unit/test-sm-use.c
 tests_unit_test_sm_use_CFLAGS = $(unit_cflags)
 tests_unit_test_sm_use_LDADD = $(unit_ldadd)
+
+# The varlink codec shared by mmpd's server and libmmp.
+check_PROGRAMS += tests/unit/test-varlink-codec
+TESTS += tests/unit/test-varlink-codec
+tests_unit_test_varlink_codec_SOURCES = tests/unit/test-varlink-codec.c
+tests_unit_test_varlink_codec_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_varlink_codec_LDADD = lib/libmmp-varlink.la $(CMOCKA_LIBS) $(JANSSON_LIBS)

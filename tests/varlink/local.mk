@@ -1,14 +1,8 @@
-# tests/varlink: the varlink framing (lib/mmp-varlink.c) and the control
-# server (mmpd/varlink*.c), the latter against a fake registry until it runs
-# inside the real daemon.
+# tests/varlink: the control server (mmpd/varlink*.c): the transport with a
+# toy method table, io.mmpd against a fake registry, the error names against
+# the IDL.  The codec (lib/mmp-varlink.c) is tests/unit/test-varlink-codec.
 varlink_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(EXT2FS_CFLAGS)
 varlink_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/mmpd
-
-check_PROGRAMS += tests/varlink/test-framing
-TESTS += tests/varlink/test-framing
-tests_varlink_test_framing_SOURCES = tests/varlink/test-framing.c
-tests_varlink_test_framing_CFLAGS = $(varlink_test_cflags)
-tests_varlink_test_framing_LDADD = lib/libmmp-core.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
 
 check_PROGRAMS += tests/varlink/test-offload
 TESTS += tests/varlink/test-offload
