@@ -13,5 +13,6 @@ include tests/systemd/local.mk
 include tests/handoff/local.mk
 include tests/ha/local.mk
 include tests/ocf/local.mk
+include tests/man/local.mk
 include tests/fuzz/local.mk
 include tests/sim/local.mk

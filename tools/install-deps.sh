@@ -8,7 +8,8 @@ PKGS="autoconf automake libtool pkg-config make gcc
       libcmocka-dev libfuse3-dev libmount-dev
       e2fsprogs fuse2fs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
       systemd systemd-container resource-agents
-      corosync pacemaker pacemaker-cli-utils crmsh iproute2 iputils-ping"
+      corosync pacemaker pacemaker-cli-utils crmsh iproute2 iputils-ping
+      mandoc"
 
 missing=""
 for p in $PKGS; do
