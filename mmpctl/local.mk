@@ -3,6 +3,7 @@ bin_PROGRAMS += mmpctl/mmpctl
 mmpctl_mmpctl_SOURCES = \
 	mmpctl/mmpctl.c mmpctl/mmpctl.h \
 	mmpctl/util.c \
+	mmpctl/format.c mmpctl/format.h \
 	mmpctl/volume.c \
 	mmpctl/dump.c \
 	mmpctl/client.c \

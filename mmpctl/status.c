@@ -3,7 +3,8 @@
  * mmpctl status [--json] [DEVICE]: the volumes mmpd knows, as a table, or
  * as io.mmpd's own JSON ({"volumes":[...]} like List, or one Volume).  A
  * USE column ("kernel mount /srv", "tool pid 1234") is shown when some
- * volume is handed to a local user.
+ * volume is handed to a local user.  Times read as "4.2s", "3m12s", "2h05m";
+ * on a terminal a lost volume's row is bold red (not with NO_COLOR set).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format.h"
 #include "libmmp.h"
 #include "mmpctl.h"
 
@@ -33,7 +35,8 @@ static void status_usage(FILE *f)
                 "List the volumes mmpd knows (or only DEVICE, a path or a volume name):\n"
                 "state, sequence number, age of the last heartbeat, the node named in the\n"
                 "MMP block, the check interval, and for a volume handed to a local user\n"
-                "what uses it (kernel mount DIR, tool pid N).  --json prints mmpd's own JSON.\n"
+                "what uses it (kernel mount DIR, tool pid N).  On a terminal a lost volume\n"
+                "is shown in bold red, unless NO_COLOR is set.  --json prints mmpd's own JSON.\n"
                 "Exit status: 0 success, 2 error (mmpd unreachable, DEVICE unknown).\n");
 }
 
@@ -60,10 +63,8 @@ static char *cell(const struct mmp_volume *v, int col)
         case COL_HEARTBEAT:
                 if (mmp_volume_get_last_heartbeat_age_usec(v, &u64) < 0)
                         return strdup("-");
-                if (u64 < 100 * 1000000ull)
-                        snprintf(buf, sizeof(buf), "%.1fs ago", (double) u64 / 1e6);
-                else
-                        snprintf(buf, sizeof(buf), "%" PRIu64 "s ago", u64 / 1000000u);
+                mmpctl_format_duration(u64, buf, sizeof(buf));
+                strcat(buf, " ago");
                 return strdup(buf);
         case COL_HOLDER: {
                 _cleanup_free_ char *node = NULL, *dev = NULL;
@@ -80,7 +81,10 @@ static char *cell(const struct mmp_volume *v, int col)
         case COL_CHECK:
                 if (mmp_volume_get_check_interval(v, &u32) < 0)
                         return strdup("-");
-                snprintf(buf, sizeof(buf), "%" PRIu32 "s", u32);
+                if (u32 < 60)   /* whole seconds: "5s", not "5.0s" */
+                        snprintf(buf, sizeof(buf), "%" PRIu32 "s", u32);
+                else
+                        mmpctl_format_duration((uint64_t) u32 * 1000000u, buf, sizeof(buf));
                 return strdup(buf);
         case COL_USE:
                 return strdup(mmpctl_use_text(v, buf, sizeof(buf)));
@@ -88,18 +92,22 @@ static char *cell(const struct mmp_volume *v, int col)
         return NULL;
 }
 
-/* @ncols columns padded to @width, two spaces apart; the last one not padded. */
-static void print_row(const char *const *row, const size_t *width, int ncols)
+/* @ncols columns padded to @width, two spaces apart; the last one not padded.
+ * @color: an escape sequence for the whole row, or NULL. */
+static void print_row(const char *const *row, const size_t *width, int ncols, const char *color)
 {
+        if (color)
+                fputs(color, stdout);
         for (int c = 0; c + 1 < ncols; c++)
                 printf("%-*s  ", (int) width[c], row[c]);
-        printf("%s\n", row[ncols - 1]);
+        printf("%s%s\n", row[ncols - 1], color ? MMPCTL_COLOR_RESET : "");
 }
 
 static int print_table(struct mmp_volume **vols, size_t n)
 {
         size_t width[N_COLS];
         int ncols = N_COLS - 1;
+        bool color = mmpctl_stdout_color();
         char **cells;
         int r = 0;
 
@@ -125,9 +133,11 @@ static int print_table(struct mmp_volume **vols, size_t n)
                                 width[c] = strlen(s);
                 }
 
-        print_row(headers, width, ncols);
+        print_row(headers, width, ncols, NULL);
         for (size_t i = 0; i < n; i++)
-                print_row((const char *const *) &cells[i * N_COLS], width, ncols);
+                print_row((const char *const *) &cells[i * N_COLS], width, ncols,
+                          color && mmp_volume_get_state(vols[i]) == MMP_VOLUME_LOST ?
+                          MMPCTL_COLOR_LOST : NULL);
 out:
         for (size_t i = 0; i < n * N_COLS; i++)
                 free(cells[i]);

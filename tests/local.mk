@@ -14,5 +14,6 @@ include tests/handoff/local.mk
 include tests/ha/local.mk
 include tests/ocf/local.mk
 include tests/man/local.mk
+include tests/admin/local.mk
 include tests/fuzz/local.mk
 include tests/sim/local.mk
