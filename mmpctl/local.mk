@@ -21,3 +21,7 @@ mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(MOUNT_
 # libmmp's objects are linked in statically: see lib/libmmp.mk.
 mmpctl_mmpctl_LDADD = shared/libmmp-shared.la lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS) \
 	$(SYSTEMD_LIBS) $(MOUNT_LIBS) -lpthread
+
+# bash completion (completion/mmpctl), in bash-completion's directory
+# (configure: --with-bashcompletiondir).
+dist_bashcompletion_DATA = completion/mmpctl

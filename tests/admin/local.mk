@@ -1,6 +1,6 @@
 # tests/admin: mmpctl for administrators: status on a terminal (humanised
-# times, a lost volume in colour, NO_COLOR) against a real mmpd on loop
-# devices (root); the formatting functions in C.
+# times, a lost volume in colour, NO_COLOR) and the bash completion, against
+# a real mmpd on loop devices (root); the formatting functions in C.
 check_PROGRAMS += tests/admin/test-format
 TESTS += tests/admin/test-format
 tests_admin_test_format_SOURCES = tests/admin/test-format.c mmpctl/format.c mmpctl/format.h
@@ -8,6 +8,6 @@ tests_admin_test_format_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/mmpctl
 tests_admin_test_format_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS)
 tests_admin_test_format_LDADD = $(CMOCKA_LIBS)
 
-admin_scripts = tests/admin/status.sh
+admin_scripts = tests/admin/status.sh tests/admin/completion.sh
 dist_check_SCRIPTS += $(admin_scripts)
 TESTS += $(admin_scripts)
