@@ -17,3 +17,4 @@ include tests/man/local.mk
 include tests/admin/local.mk
 include tests/fuzz/local.mk
 include tests/sim/local.mk
+include tests/catalog/local.mk

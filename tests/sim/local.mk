@@ -7,6 +7,11 @@ check_PROGRAMS += tests/sim/mmp-sim
 dist_check_SCRIPTS += tests/sim/sim-check.sh
 TESTS += tests/sim/sim-check.sh
 EXTRA_DIST += tests/sim/sim.h
+# Timelines of the findings docs/simulator.md describes.
+EXTRA_DIST += tests/sim/findings/late-landing-0xd6b3b03f2189e7e3.txt \
+	tests/sim/findings/may-use-after-user-clean-0x1cf704f115880d08.txt \
+	tests/sim/findings/stale-read-after-stop-0xa22dada9cd4c9fb8.txt \
+	tests/sim/findings/stale-verify-two-mmpd-0x3e066f0114fa68e0.txt
 
 tests_sim_mmp_sim_SOURCES = tests/sim/sim.c tests/sim/sim-party.c tests/sim/sim-setup.c tests/sim/sim.h
 tests_sim_mmp_sim_CFLAGS = $(AM_CFLAGS) -O2
