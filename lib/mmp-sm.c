@@ -56,6 +56,7 @@ struct mmp_sm {
         mmp_usec_t write_usec, prev_write_usec;
         mmp_usec_t last_good;
         mmp_usec_t next_hb;
+        mmp_usec_t beat_at;      /* held: when this beat's check read was asked for; 0 none */
         mmp_usec_t period;
         struct mmp_deadlines dl;
         unsigned failures;
@@ -371,22 +372,31 @@ static int seq_refusal(const struct mmp_block *b)
  * tool's FSCK; a verify acted on 45 s later overwrote a peer's completed
  * claim).  Any peer's claim takes at least W from its first write, so a
  * read younger than W/2 cannot have missed a completed one: older reads
- * are done again.  Held volumes are covered by their fence deadline; this
- * is for the claim's reads and the release's check.
+ * are done again.  That holds for the claim's reads, the release's check
+ * and a heartbeat's check read too (a resume may have no deadline yet).
+ * A held volume is also covered by its fence deadline (no peer that keeps
+ * the protocol writes before it); there the bound caps how long a foreign
+ * write can stand between our check read and the write it justifies, and
+ * a check read completed past the deadline is not read again: LOST.
  */
 static bool read_too_old(const struct mmp_sm *sm, const struct mmp_event *ev, const struct mmp_block *b)
 {
         switch (sm->phase) {
+        case MMP_PHASE_HB_CHECK:
+                if (sm->last_good && ev->now >= sm->dl.fence_at)
+                        return false;
+                break;
         case MMP_PHASE_READ:
         case MMP_PHASE_REREAD:
         case MMP_PHASE_WAIT_CLAIM:
         case MMP_PHASE_VERIFY:
         case MMP_PHASE_RELEASE_CHECK:
-                return ev->now > sm->read_at +
-                       (mmp_usec_t) mmp_wait_seconds(sm->upd, b->check_interval) * MMP_USEC_PER_SEC / 2;
+                break;
         default:
-                return false;   /* heartbeats: the fence deadline covers them */
+                return false;   /* no write follows; the handoff's check: its fence deadline */
         }
+        return ev->now > sm->read_at +
+               (mmp_usec_t) mmp_wait_seconds(sm->upd, b->check_interval) * MMP_USEC_PER_SEC / 2;
 }
 
 /* A claim refuses FSCK, except the one a tool we saw die left with a local
@@ -400,21 +410,30 @@ static int claim_refusal(const struct mmp_sm *sm, const struct mmp_block *b)
 
 static void record_good(struct mmp_sm *sm)
 {
+        mmp_usec_t base;
+
         sm->seq_good = sm->seq_attempt;
         sm->ci_good = sm->ci_attempt;
         sm->last_good = sm->write_submitted;
         sm->failures = 0;
         mmp_deadlines(sm->last_good, sm->upd, sm->ci_good, sm->margin_cfg, &sm->dl);
         sm->period = mmp_heartbeat_period(sm->upd, sm->ci_good, sm->margin_cfg);
-        sm->next_hb = sm->last_good + sm->period;
+        /* Beats are a period apart from check read to check read (from the
+         * write when there was none: the claim's, a retry's): the read
+         * time does not pile up on the period, and a foreign write that
+         * lands just after ours is seen by the next check read no later
+         * than one period after the read-back of 3-I/O beats saw it. */
+        base = sm->beat_at && sm->beat_at <= sm->last_good ? sm->beat_at : sm->last_good;
+        sm->beat_at = 0;
+        sm->next_hb = base + sm->period;
         if (sm->spread) {
-                /* Next grid point after last_good: at most one period away,
-                 * so it is never later than the unspread beat; once on the
+                /* Next grid point after base: at most one period away, so
+                 * it is never later than the unspread beat; once on the
                  * grid each beat stays there (writing early is always safe). */
-                mmp_usec_t d = (sm->last_good + sm->period - sm->slot % sm->period) % sm->period;
+                mmp_usec_t d = (base + sm->period - sm->slot % sm->period) % sm->period;
 
                 if (d)
-                        sm->next_hb = sm->last_good + sm->period - d;
+                        sm->next_hb = base + sm->period - d;
         }
 }
 
@@ -682,7 +701,7 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
         sm->io_busy = false;
         if (sm->release_pending && sm->phase != MMP_PHASE_RELEASE_CHECK)
                 return do_release(sm, a);
-        /* Only a fresh read may lead to a write (claims, release). */
+        /* Only a fresh read may lead to a write. */
         if (r == 0 && read_too_old(sm, ev, &b))
                 return act_read(sm, sm->phase, a);
 
@@ -742,29 +761,19 @@ static int on_read(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_act
                 return hb_write(sm, ev, a);
 
         case MMP_PHASE_HB_VERIFY:
+                /* Only the claim's first heartbeat is read back (on_write). */
                 if (r == 0 && b.seq == sm->seq_attempt && is_ours(sm, &b)) {
-                        if (sm->state == MMP_STATE_CLAIMING) {
-                                record_good(sm);
-                                sm->phase = MMP_PHASE_HB_IDLE;
-                                sm->state = MMP_STATE_HELD;
-                                sm->was_held = true;
-                                sm->resuming = false;
-                                a->type = MMP_ACT_CLAIMED;
-                                return 0;
-                        }
-                        /* Slow device: the next beat is already due.  This
-                         * read just proved the block ours, so it serves as the
-                         * check read too (no window for an unseen write). */
-                        if (sm->handoff_pending)
-                                return start_handoff(sm, ev, a);
-                        if (ev->now >= sm->next_hb && ev->now < sm->dl.fence_at)
-                                return hb_write(sm, ev, a);
+                        record_good(sm);
                         sm->phase = MMP_PHASE_HB_IDLE;
-                        return act_none(sm, a);
+                        sm->state = MMP_STATE_HELD;
+                        sm->was_held = true;
+                        sm->resuming = false;
+                        a->type = MMP_ACT_CLAIMED;
+                        return 0;
                 }
                 if (r == 0)
                         r = -EBUSY;
-                return sm->state == MMP_STATE_CLAIMING ? claim_fail(sm, r, seen, a) : lost(sm, r, seen, a);
+                return claim_fail(sm, r, seen, a);
 
         case MMP_PHASE_HANDOFF_CHECK:
                 if (sm->last_good && ev->now >= sm->dl.fence_at)
@@ -836,12 +845,24 @@ static int on_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
                 sm->next_round = sm->write_submitted + sm->claim_period;
                 return act_none(sm, a);
         case MMP_PHASE_HB_WRITE:
+                /* The claim's (or resume's) first heartbeat is read back
+                 * before CLAIMED is reported: a hold starts verified. */
+                if (sm->state != MMP_STATE_HELD)
+                        return act_read(sm, MMP_PHASE_HB_VERIFY, a);
                 /* A completed O_DIRECT write is what peers read: it moves the
-                 * deadline now.  The verify read that follows detects a
-                 * takeover (or a device that drops writes) and makes it LOST. */
-                if (sm->state == MMP_STATE_HELD)
-                        record_good(sm);
-                return act_read(sm, MMP_PHASE_HB_VERIFY, a);
+                 * deadline now.  No read-back: the next beat's check read,
+                 * one period later and right before its write, verifies this
+                 * write too (a takeover, or a device that drops writes, shows
+                 * there as a block that is not seq_good: LOST), and a read
+                 * right after the write would not shorten the window in
+                 * which a foreign write is overwritten unseen, which is what
+                 * lies between a check read and the write that follows it
+                 * (see mmp-sm.h, Heartbeat). */
+                record_good(sm);
+                if (sm->handoff_pending)
+                        return start_handoff(sm, ev, a);
+                sm->phase = MMP_PHASE_HB_IDLE;
+                return act_none(sm, a);
         default:
                 return -EINVAL;
         }
@@ -921,6 +942,7 @@ static int on_timer(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_ac
         case MMP_STATE_HELD:
                 if (sm->io_busy || ev->now < sm->next_hb)
                         return act_none(sm, a);
+                sm->beat_at = ev->now;
                 return act_read(sm, MMP_PHASE_HB_CHECK, a);
         case MMP_STATE_IN_USE:
                 if (sm->user_seen && sm->user == MMP_USER_KERNEL && ev->now >= sm->stale_at)
@@ -967,7 +989,7 @@ int mmp_sm_step(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action
                 sm->state = MMP_STATE_CLAIMING;
                 sm->written = sm->was_held = sm->release_pending = false;
                 sm->seq_good = sm->seq_attempt = 0;
-                sm->last_good = 0;
+                sm->last_good = sm->beat_at = 0;
                 sm->failures = 0;
                 memset(&sm->dl, 0, sizeof(sm->dl));
                 sm->have_holder = false;

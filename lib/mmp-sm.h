@@ -24,12 +24,22 @@
  *   node must be ours.  Then one heartbeat (write seq+1, verify) before
  *   reporting CLAIMED, so a hold always starts with a fresh fence deadline.
  *
- * Heartbeat, every mmp_heartbeat_period():
- *   check read (still our last seq and node?  catches a one-shot rogue write
- *   that our next write would otherwise overwrite unseen), write seq+1,
- *   verify read into a separate buffer.  Anything not ours -> LOST.
- *   A completed write moves the fence deadline (last landed write + W -
- *   margin); I/O errors are retried; no landed write by then -> LOST.
+ * Heartbeat, every mmp_heartbeat_period(): 2 I/Os.
+ *   Check read (still our last seq and node?), then write seq+1.  The check
+ *   read is also the read-back of the previous beat's write: a block that
+ *   is not the seq we last wrote (a takeover, a rogue write, a device that
+ *   dropped our write) -> LOST, and nothing is written.  A write can only
+ *   hide a foreign write that lands between the check read and itself, so
+ *   the read comes right before the write (as kmmpd's, when it reads),
+ *   never a period earlier; one older than W/2 when it completes (the
+ *   process was stopped) is read again.  Beats are one period apart from
+ *   check read to check read, so a foreign write landing after our write
+ *   is LOST by the next check read no later than a read-back after each
+ *   write and a check a period after the write would have found it (the
+ *   3-I/O beat this replaces; tests/unit/test-sm.c).  A completed write moves
+ *   the fence deadline (last landed write + W - margin); I/O errors are
+ *   retried; no landed write by then -> LOST.  The claim's first heartbeat
+ *   alone is also read back (HB_VERIFY) before CLAIMED is reported.
  *
  * Release: check read, then write CLEAN if (and only if) the block is ours.
  *
@@ -98,7 +108,7 @@ enum mmp_phase {
         MMP_PHASE_VERIFY,        /* claim: reading back our seq */
         MMP_PHASE_HB_CHECK,      /* heartbeat (and claim's last step) */
         MMP_PHASE_HB_WRITE,
-        MMP_PHASE_HB_VERIFY,
+        MMP_PHASE_HB_VERIFY,     /* the claim's first heartbeat read back */
         MMP_PHASE_HB_IDLE,       /* held, waiting for the next heartbeat */
         MMP_PHASE_RELEASE_CHECK,
         MMP_PHASE_RELEASE_WRITE,

@@ -599,7 +599,7 @@ static void test_heartbeat_advances(void **state)
                 last++;
                 prev_good = status(w).last_good;
         }
-        /* check + write + verify per heartbeat */
+        /* deadlines follow the last write */
         assert_true(status(w).deadlines.fence_at == prev_good + S(21) - S(5));
         assert_true(status(w).deadlines.peer_use_at == prev_good + S(42));
         world_free(w);
@@ -845,6 +845,394 @@ static void test_seq_wraps_below_max(void **state)
         world_free(w);
 }
 
+/* ---- two I/Os per beat: what the check read must still catch ---------------- */
+
+/*
+ * An event-driven disk: every I/O takes @lat; a read samples the disk and a
+ * write lands half-way, its completion comes at the end.  A foreign write
+ * ("rogue": node-b, seq 5555) lands at rogue_at.
+ */
+struct ed {
+        struct world *w;
+        mmp_usec_t lat;
+        bool busy, effected, is_write;
+        mmp_usec_t submit;
+        uint8_t buf[BS];
+        mmp_usec_t rogue_at;         /* MMP_USEC_INFINITY: none */
+        bool rogue_done;
+        mmp_usec_t last_sample;      /* when our last read sampled the disk */
+        mmp_usec_t hidden_window;    /* a write of ours hid the rogue: its land - last_sample */
+        bool hidden;
+        unsigned reads, writes;
+        mmp_usec_t mark;             /* ed_beat: last_good before the beat */
+};
+
+static bool disk_is_rogue(struct world *w)
+{
+        struct mmp_block b;
+
+        return mmp_block_decode(&w->sb, w->disk, BS, &b) == 0 && strcmp(b.nodename, "node-b") == 0;
+}
+
+static void ed_step(struct ed *e, enum mmp_event_type type)
+{
+        struct mmp_event ev = { .type = type, .now = e->w->now, .wall = e->w->wall };
+
+        if (type == MMP_EV_READ_DONE) {
+                ev.data = e->buf;
+                ev.len = BS;
+        }
+        mmp_sm_step(e->w->sm, &ev, &e->w->act);
+        if (e->w->act.type == MMP_ACT_READ || e->w->act.type == MMP_ACT_WRITE) {
+                assert_false(e->busy);          /* one I/O at a time */
+                e->busy = true;
+                e->effected = false;
+                e->is_write = e->w->act.type == MMP_ACT_WRITE;
+                e->submit = e->w->now;
+                if (e->is_write) {
+                        memcpy(e->buf, e->w->act.data, BS);
+                        e->writes++;
+                } else {
+                        e->reads++;
+                }
+        }
+}
+
+/* Run events until @stop says so or the clock passes @limit. */
+static void ed_run(struct ed *e, bool (*stop)(struct ed *e), mmp_usec_t limit)
+{
+        struct world *w = e->w;
+
+        for (int n = 0; n < 100000 && !stop(e); n++) {
+                mmp_usec_t t_io = !e->busy ? MMP_USEC_INFINITY :
+                                  e->effected ? e->submit + e->lat : e->submit + e->lat / 2;
+                mmp_usec_t t_rogue = e->rogue_done ? MMP_USEC_INFINITY : e->rogue_at;
+                mmp_usec_t t_timer = w->act.wake_at;
+
+                assert_true(t_io != MMP_USEC_INFINITY || t_timer != MMP_USEC_INFINITY ||
+                            t_rogue != MMP_USEC_INFINITY);
+                if (t_rogue <= t_io && t_rogue <= t_timer) {
+                        if (t_rogue > limit)
+                                return;
+                        w->now = t_rogue;
+                        disk_set(w, 5555, "node-b", "sdc", 10);
+                        e->rogue_done = true;
+                } else if (t_io <= t_timer) {
+                        if (t_io > limit)
+                                return;
+                        w->now = t_io;
+                        if (!e->effected) {
+                                e->effected = true;
+                                if (!e->is_write) {
+                                        memcpy(e->buf, w->disk, BS);
+                                        e->last_sample = w->now;
+                                } else {
+                                        if (disk_is_rogue(w) && !e->hidden) {
+                                                e->hidden = true;
+                                                e->hidden_window = w->now - e->last_sample;
+                                        }
+                                        memcpy(w->disk, e->buf, BS);
+                                }
+                        } else {
+                                e->busy = false;
+                                ed_step(e, e->is_write ? MMP_EV_WRITE_DONE : MMP_EV_READ_DONE);
+                        }
+                } else {
+                        if (t_timer > limit)
+                                return;
+                        if (t_timer > w->now)
+                                w->now = t_timer;
+                        ed_step(e, MMP_EV_TIMER);
+                }
+        }
+}
+
+static bool ed_claimed(struct ed *e)
+{
+        assert_int_not_equal(e->w->act.type, MMP_ACT_REFUSED);
+        return e->w->act.type == MMP_ACT_CLAIMED;
+}
+
+static bool ed_lost(struct ed *e)
+{
+        return e->w->act.type == MMP_ACT_LOST;
+}
+
+static bool ed_beat_done(struct ed *e)
+{
+        assert_int_not_equal(e->w->act.type, MMP_ACT_LOST);
+        return !e->busy && status(e->w).last_good > e->mark;
+}
+
+/* Run until the next heartbeat's write has completed. */
+static void ed_beat(struct ed *e)
+{
+        e->mark = status(e->w).last_good;
+        ed_run(e, ed_beat_done, e->w->now + S(100));
+        assert_true(status(e->w).last_good > e->mark);
+}
+
+/* A hold in steady state: claimed, then @beats heartbeats. */
+static struct ed ed_hold(unsigned upd, mmp_usec_t lat, unsigned beats)
+{
+        struct ed e = { .w = world_new(upd, true), .lat = lat, .rogue_at = MMP_USEC_INFINITY };
+
+        ed_step(&e, MMP_EV_CLAIM);
+        ed_run(&e, ed_claimed, e.w->now + S(200));
+        assert_int_equal(e.w->act.type, MMP_ACT_CLAIMED);
+        for (unsigned i = 0; i < beats; i++)
+                ed_beat(&e);
+        assert_int_equal(status(e.w).state, MMP_STATE_HELD);
+        return e;
+}
+
+/* Steady state: each beat is one check read and one write, the read right
+ * before the write, and the write moves the deadline one period on. */
+static void test_two_ios_per_beat(void **state)
+{
+        static const unsigned upds[] = { 1, 5, 30 };
+        static const mmp_usec_t lats[] = { 0, 20000, 700000 };
+
+        for (size_t i = 0; i < sizeof(upds) / sizeof(upds[0]); i++)
+                for (size_t j = 0; j < sizeof(lats) / sizeof(lats[0]); j++) {
+                        struct ed e = ed_hold(upds[i], lats[j], 2);
+                        mmp_usec_t period = mmp_heartbeat_period(upds[i], disk_get(e.w).check_interval, 0);
+
+                        for (int beat = 0; beat < 20; beat++) {
+                                unsigned r = e.reads, wr = e.writes;
+                                mmp_usec_t good = status(e.w).last_good, at = status(e.w).next_heartbeat;
+                                /* a beat longer than the period: the next one at once */
+                                mmp_usec_t gap = period >= 2 * lats[j] ? period : 2 * lats[j];
+
+                                if (at < e.w->now)
+                                        at = e.w->now;
+
+                                ed_beat(&e);
+                                assert_int_equal(e.reads - r, 1);
+                                assert_int_equal(e.writes - wr, 1);
+                                /* the write follows its check read at once, and
+                                 * beats are one period apart (no drift) */
+                                assert_true(status(e.w).last_good == at + lats[j]);
+                                assert_true(status(e.w).last_good - good == gap);
+                                assert_int_equal(disk_get(e.w).seq, status(e.w).seq);
+                                assert_int_equal(status(e.w).state, MMP_STATE_HELD);
+                        }
+                        world_free(e.w);
+                }
+}
+
+/*
+ * A foreign write at every offset of a beat period (10 ms steps, 20 ms per
+ * I/O, sampled or landed half-way): it is either seen by a check read and
+ * LOST, never written over, within period - I/O time / 2; or it landed
+ * between a check read's sample and the write that read justified (the
+ * one window no read-before-write protocol closes), at most one I/O time.
+ * Both are what the 3-I/O beat (check, write, read-back) had: its worst
+ * case was a write landing just after the read-back's sample, seen by the
+ * next check read, which then came one period after the write was asked
+ * for, so one read later than now.  The bound is far inside W - margin.
+ */
+static void test_rogue_write_detected_at_every_offset(void **state)
+{
+        static const unsigned upds[] = { 1, 5 };
+        const mmp_usec_t lat = 20000, step_us = 10000;
+
+        for (size_t i = 0; i < sizeof(upds) / sizeof(upds[0]); i++) {
+                struct ed base = ed_hold(upds[i], lat, 2);
+                struct mmp_sm_status st = status(base.w);
+                mmp_usec_t period = mmp_heartbeat_period(upds[i], st.check_interval, 0);
+                mmp_usec_t t0 = st.next_heartbeat;      /* the next beat's check read */
+                mmp_usec_t worst = 0, bound = period - lat / 2;
+                unsigned hidden = 0, n = 0;
+
+                world_free(base.w);
+                assert_true(bound < st.deadlines.fence_at - st.last_good);     /* W - margin */
+                for (mmp_usec_t x = 0; x < period; x += step_us, n++) {
+                        struct ed e = ed_hold(upds[i], lat, 2);
+                        mmp_usec_t d;
+
+                        assert_true(status(e.w).next_heartbeat == t0);  /* the same run each time */
+                        e.rogue_at = t0 + x;
+                        ed_run(&e, ed_lost, t0 + x + 3 * period);
+                        if (e.hidden) {
+                                /* overwritten unseen: only between a check read and its write */
+                                assert_true(e.hidden_window <= lat);
+                                assert_int_equal(status(e.w).state, MMP_STATE_HELD);
+                                hidden++;
+                                world_free(e.w);
+                                continue;
+                        }
+                        assert_int_equal(e.w->act.type, MMP_ACT_LOST);
+                        assert_int_equal(e.w->act.error, -EBUSY);
+                        assert_int_equal(e.w->act.holder.seq, 5555);
+                        assert_true(disk_is_rogue(e.w));        /* never written over */
+                        d = e.w->now - e.rogue_at;
+                        if (d > worst)
+                                worst = d;
+                        if (d > bound)
+                                fail_msg("update interval %u: a foreign write at +%.3f s seen after %.3f s (bound %.3f s)",
+                                         upds[i], (double) x / 1e6, (double) d / 1e6, (double) bound / 1e6);
+                        world_free(e.w);
+                }
+                /* the unseen window is one I/O time, not a period */
+                assert_true(hidden <= lat / step_us + 1);
+                assert_true(hidden < n);
+                print_message("# update interval %u: %u offsets, worst detection %.3f s (bound %.3f s, "
+                              "W - margin %.3f s), %u unseen\n", upds[i], n, (double) worst / 1e6,
+                              (double) bound / 1e6, (double) (st.deadlines.fence_at - st.last_good) / 1e6, hidden);
+        }
+}
+
+/* A device that acknowledges a write it never made: the next check read
+ * finds our previous seq and the volume is LOST then, one period later,
+ * without writing again (the 3-I/O beat's read-back found it at once; a
+ * peer still needs W of silence from the last landed write). */
+static void test_dropped_write_lost_at_next_check(void **state)
+{
+        struct world *w = world_new(5, true);
+        mmp_usec_t acked, fence;
+        uint32_t landed;
+        unsigned writes;
+
+        claim_ok(w);
+        tick(w);
+        landed = disk_get(w).seq;
+        w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        step(w, MMP_EV_READ_DONE, 0);
+        assert_int_equal(w->act.type, MMP_ACT_WRITE);
+        acked = w->now;
+        step(w, MMP_EV_WRITE_DONE, 0);          /* acknowledged, never landed */
+        assert_int_equal(w->act.type, MMP_ACT_NONE);
+        assert_int_equal(disk_get(w).seq, landed);
+        fence = status(w).deadlines.fence_at;
+        writes = w->writes;
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.holder.seq, landed);
+        assert_true(w->now - acked <= S(5));
+        assert_true(w->now < fence);
+        assert_int_equal(w->writes, writes);
+        world_free(w);
+}
+
+/*
+ * Stalls at every point of the 2-I/O beat.  Past the fence deadline
+ * nothing is written; a check read completed more than W/2 after it was
+ * asked for is read again before any write (a foreign write made during
+ * the stall is then seen, not overwritten).
+ */
+static void test_stall_fences_without_writing(void **state)
+{
+        struct world *w = world_new(1, true);   /* W 11 s, margin 2 s, period 1 s */
+        mmp_usec_t fence, asked;
+        unsigned writes;
+
+        /* stopped while idle: the late timer finds the deadline passed */
+        claim_ok(w);
+        tick(w);
+        fence = status(w).deadlines.fence_at;
+        writes = w->writes;
+        w->now = fence + S(3);
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        assert_int_equal(w->writes, writes);
+        {
+                struct mmp_sm_status st = status(w);
+
+                assert_false(mmp_sm_may_use(&st, w->now, NULL));
+        }
+        world_free(w);
+
+        /* stopped between the check read and its completion, past the deadline */
+        w = world_new(1, true);
+        claim_ok(w);
+        tick(w);
+        w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        w->now = status(w).deadlines.fence_at + S(1);
+        step(w, MMP_EV_READ_DONE, 0);           /* our seq, as read before the stop */
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        world_free(w);
+
+        /* stopped for 6 s (> W/2) after the check read, before the deadline:
+         * node-b wrote meanwhile; the old read is not acted on */
+        w = world_new(1, true);
+        claim_ok(w);
+        tick(w);
+        w->now = w->act.wake_at;
+        asked = w->now;
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        writes = w->writes;
+        w->now = asked + S(6);
+        assert_true(w->now < status(w).deadlines.fence_at);
+        step(w, MMP_EV_READ_DONE, 0);           /* delivers our seq, read 6 s ago */
+        assert_int_equal(w->act.type, MMP_ACT_READ);   /* read again, no write */
+        assert_int_equal(status(w).phase, MMP_PHASE_HB_CHECK);
+        disk_set(w, 5555, "node-b", "sdc", 10);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -EBUSY);
+        assert_int_equal(w->writes, writes);
+        assert_int_equal(disk_get(w).seq, 5555);
+        world_free(w);
+
+        /* stopped while our write was in flight, past its own new deadline:
+         * the completion moves nothing forward that is usable, and the next
+         * timer is LOST with no more I/O */
+        w = world_new(1, true);
+        claim_ok(w);
+        tick(w);
+        w->now = w->act.wake_at;
+        step(w, MMP_EV_TIMER, 0);
+        step(w, MMP_EV_READ_DONE, 0);
+        assert_int_equal(w->act.type, MMP_ACT_WRITE);
+        asked = w->now;
+        memcpy(w->disk, w->act.data, BS);
+        w->now = asked + S(12);                 /* W 11 s: past any deadline of this write */
+        step(w, MMP_EV_WRITE_DONE, 0);
+        {
+                struct mmp_sm_status st = status(w);
+
+                assert_false(mmp_sm_may_use(&st, w->now, NULL));
+        }
+        assert_int_not_equal(w->act.type, MMP_ACT_READ);
+        assert_int_not_equal(w->act.type, MMP_ACT_WRITE);
+        writes = w->writes;
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        assert_int_equal(w->writes, writes);
+        world_free(w);
+}
+
+/* A resume without a known deadline (last_good 0) is a claim: its check
+ * read, acted on long after it was asked for, is read again first. */
+static void test_resume_stale_check_read_again(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_event ev = { .type = MMP_EV_RESUME, .seq = 300, .check_interval = 10 };
+
+        disk_set(w, 300, "node-a", "sdb", 10);
+        ev.now = w->now;
+        mmp_sm_step(w->sm, &ev, &w->act);
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        w->now += S(60);                        /* stopped: node-b claimed meanwhile */
+        step(w, MMP_EV_READ_DONE, 0);           /* our seq, as read 60 s ago */
+        assert_int_equal(w->act.type, MMP_ACT_READ);
+        disk_set(w, 9000, "node-b", "sdc", 10);
+        perform(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -EBUSY);
+        assert_int_equal(w->writes, 0);
+        world_free(w);
+}
+
 /* ---- resume ------------------------------------------------------------- */
 
 static void test_resume_no_wait(void **state)
@@ -1027,6 +1415,11 @@ int main(void)
                 cmocka_unit_test(test_short_stop_no_fence_long_stop_fences),
                 cmocka_unit_test(test_completion_after_deadline_never_writes),
                 cmocka_unit_test(test_seq_wraps_below_max),
+                cmocka_unit_test(test_two_ios_per_beat),
+                cmocka_unit_test(test_rogue_write_detected_at_every_offset),
+                cmocka_unit_test(test_dropped_write_lost_at_next_check),
+                cmocka_unit_test(test_stall_fences_without_writing),
+                cmocka_unit_test(test_resume_stale_check_read_again),
                 cmocka_unit_test(test_resume_no_wait),
                 cmocka_unit_test(test_resume_other_holder_lost),
                 cmocka_unit_test(test_resume_past_deadline_lost),
