@@ -16,7 +16,9 @@ mmpctl_mmpctl_SOURCES = \
 	mmpctl/use.c \
 	mmpctl/mount.c \
 	mmpctl/umount.c \
-	mmpctl/exec.c
+	mmpctl/exec.c \
+	mmpctl/metrics.c \
+	mmpctl/openmetrics.c mmpctl/openmetrics.h
 mmpctl_mmpctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) $(MOUNT_CFLAGS)
 # libmmp's objects are linked in statically: see lib/libmmp.mk.
 mmpctl_mmpctl_LDADD = shared/libmmp-shared.la lib/libmmp-static.la lib/libmmp-core.la $(JANSSON_LIBS) \

@@ -40,6 +40,8 @@ static const struct mmpctl_cmd commands[] = {
           "unmount, then have mmpd release the volume (or claim it again: --keep)" },
         { "exec", mmpctl_cmd_exec, "[--keep] DEVICE -- COMMAND [ARGS...]",
           "run an e2fsprogs tool on DEVICE while mmpd watches; release or keep after" },
+        { "metrics", mmpctl_cmd_metrics, "",
+          "print volumes and statistics as OpenMetrics text (node_exporter textfile)" },
 };
 
 void mmpctl_err(const char *fmt, ...)
@@ -69,8 +71,8 @@ static void usage(FILE *f)
                 "\n"
                 "Commands:\n");
         for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "  %s %s\n      %s\n", commands[i].name, commands[i].args,
-                        commands[i].summary);
+                fprintf(f, "  %s%s%s\n      %s\n", commands[i].name, commands[i].args[0] ? " " : "",
+                        commands[i].args, commands[i].summary);
         fprintf(f,
                 "\n"
                 "Exit status: 0 success, 1 the answer is no (the volume is not usable as is,\n"

@@ -34,6 +34,7 @@ int mmpctl_cmd_hold(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_mount(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_umount(struct mmpctl_ctx *ctx, int argc, char **argv);
 int mmpctl_cmd_exec(struct mmpctl_ctx *ctx, int argc, char **argv);
+int mmpctl_cmd_metrics(struct mmpctl_ctx *ctx, int argc, char **argv);
 
 /* Errors and warnings, as "mmpctl: ..." on stderr. */
 void mmpctl_err(const char *fmt, ...) _printf_(1, 2);

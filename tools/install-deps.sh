@@ -9,7 +9,7 @@ PKGS="autoconf automake libtool pkg-config make gcc
       e2fsprogs fuse2fs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
       systemd systemd-container resource-agents
       corosync pacemaker pacemaker-cli-utils crmsh iproute2 iputils-ping
-      mandoc bash-completion"
+      mandoc bash-completion python3-prometheus-client"
 
 missing=""
 for p in $PKGS; do
