@@ -8,7 +8,7 @@
  * The next message is taken from the input buffer only when the previous
  * call has sent its final reply.  A call that finishes from an event
  * callback does not dispatch the next message there and then (we may be
- * deep inside the manager's event emission); it feeds a custom event to the
+ * deep inside the application's event emission); it feeds a custom event to the
  * connection's read watcher, which libev runs once the current callback
  * has returned.
  *
@@ -57,7 +57,8 @@ void vl_conn_unref(struct vl_conn *c)
 
 static void call_free(struct vl_call *call)
 {
-        vl_call_cleanup(call);
+        if (call->context_cleanup)
+                call->context_cleanup(call->context);
         json_decref(call->root);
         free(call);
 }
@@ -148,9 +149,10 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * Keep the one fd a peer passed with SCM_RIGHTS (io.mmpd.ClaimFd); any other
- * fd in the message, or a second one before a ClaimFd took the first, is
- * closed: one ClaimFd at a time per connection.
+ * Keep the one fd a peer passed with SCM_RIGHTS, for a method that takes it
+ * (vl_conn_take_fd()); any other fd in the message, or a
+ * second one before a method took the first, is closed: one passed fd at a
+ * time per connection.
  */
 static void take_passed_fds(struct vl_conn *c, struct msghdr *mh)
 {
@@ -405,6 +407,33 @@ bool vl_conn_privileged(struct vl_conn *c)
         return c->privileged;
 }
 
+const struct ucred *vl_conn_cred(const struct vl_conn *c)
+{
+        return &c->cred;
+}
+
+int vl_conn_take_fd(struct vl_conn *c)
+{
+        return TAKE_FD(c->passed_fd);
+}
+
+/* ---- calls -------------------------------------------------------------------- */
+
+const char *vl_call_method(const struct vl_call *c) { return c->method; }
+json_t *vl_call_params(const struct vl_call *c) { return c->params; }
+bool vl_call_oneway(const struct vl_call *c) { return c->oneway; }
+bool vl_call_more(const struct vl_call *c) { return c->more; }
+bool vl_call_replied(const struct vl_call *c) { return c->replied; }
+void vl_call_set_endless(struct vl_call *c) { c->endless = true; }
+struct vl_conn *vl_call_conn(const struct vl_call *c) { return c->conn; }
+void *vl_call_get_context(const struct vl_call *c) { return c->context; }
+
+void vl_call_set_context(struct vl_call *c, void *context, void (*cleanup)(void *context))
+{
+        c->context = context;
+        c->context_cleanup = cleanup;
+}
+
 /* ---- replies ----------------------------------------------------------------- */
 
 static void call_finish(struct vl_call *call)
@@ -414,7 +443,7 @@ static void call_finish(struct vl_call *call)
         c->call = NULL;
         call_free(call);
         c->last_activity = ev_now(c->s->loop);
-        /* Not from here: we may be inside the manager's event emission.
+        /* Not from here: we may be inside the application's event emission.
          * A fed event runs once the current callback has returned. */
         if (!c->dispatching)
                 ev_feed_event(c->s->loop, &c->rio, EV_CUSTOM);
@@ -464,7 +493,7 @@ int vl_reply_service_error(struct vl_call *c, const char *name, const char *key,
         char full[80];
         json_t *params = key ? json_pack("{s:s}", key, value) : json_object();
 
-        snprintf(full, sizeof(full), "org.varlink.service.%s", name);
+        snprintf(full, sizeof(full), MMP_VARLINK_SERVICE ".%s", name);
         return vl_call_send(c, params ? mmp_varlink_error_new(full, params) : NULL, true);
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * From a message to a method: parse the call (a broken message ends the
- * connection, as varlink wants), find the method (MethodNotFound or
- * InterfaceNotFound), check access (PermissionDenied) and parameters
- * (InvalidParameter naming the first bad one), then run it.  Also
- * org.varlink.service itself.
+ * connection, as varlink wants), find the method in the registered tables
+ * (MethodNotFound or InterfaceNotFound), check access (PermissionDenied)
+ * and parameters (InvalidParameter naming the first bad one), then run it.
+ * Also org.varlink.service itself, from what was registered.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -50,37 +50,47 @@ static const char service_idl[] =
         "# Method is expected to be called with 'more' set to true, but wasn't\n"
         "error ExpectedMore ()\n";
 
-static const struct {
-        const char *name;
-        const char *idl;
-} interfaces[] = {
-        { "org.varlink.service", service_idl },
-        { "io.mmpd", varlink_io_mmpd_idl },
-};
-
 /* ---- org.varlink.service ------------------------------------------------------- */
 
-static int m_get_info(struct vl_call *c)
+static int m_get_info(struct vl_call *c, void *userdata)
 {
+        struct varlink_server *s = c->conn->s;
         json_t *ifaces = json_array();
 
-        for (size_t i = 0; ifaces && i < ELEMENTSOF(interfaces); i++)
-                if (json_array_append_new(ifaces, json_string(interfaces[i].name)) < 0) {
-                        json_decref(ifaces);
-                        return vl_reply(c, NULL, true);
-                }
-        return vl_reply(c, json_pack("{s:s,s:s,s:s,s:s,s:o}", "vendor", "mmpd", "product", "mmpd",
-                                     "version", PACKAGE_VERSION, "url", PACKAGE_URL,
+        if (ifaces && json_array_append_new(ifaces, json_string(MMP_VARLINK_SERVICE)) < 0)
+                goto oom;
+        for (unsigned i = 0; ifaces && i < s->n_interfaces; i++)
+                if (json_array_append_new(ifaces, json_string(s->interfaces[i].name)) < 0)
+                        goto oom;
+        return vl_reply(c, json_pack("{s:s,s:s,s:s,s:s,s:o}",
+                                     "vendor", s->info_vendor ? s->info_vendor : "",
+                                     "product", s->info_product ? s->info_product : "",
+                                     "version", s->info_version ? s->info_version : "",
+                                     "url", s->info_url ? s->info_url : "",
                                      "interfaces", ifaces), true);
+oom:
+        json_decref(ifaces);
+        return vl_reply(c, NULL, true);
 }
 
-static int m_get_interface_description(struct vl_call *c)
+static const struct vl_interface *find_interface(struct varlink_server *s, const char *name, size_t len)
+{
+        for (unsigned i = 0; i < s->n_interfaces; i++)
+                if (strlen(s->interfaces[i].name) == len && strncmp(s->interfaces[i].name, name, len) == 0)
+                        return &s->interfaces[i];
+        return NULL;
+}
+
+static int m_get_interface_description(struct vl_call *c, void *userdata)
 {
         const char *name = json_string_value(json_object_get(c->params, "interface"));
+        const struct vl_interface *iface;
 
-        for (size_t i = 0; i < ELEMENTSOF(interfaces); i++)
-                if (strcmp(name, interfaces[i].name) == 0)
-                        return vl_reply(c, json_pack("{s:s}", "description", interfaces[i].idl), true);
+        if (strcmp(name, MMP_VARLINK_SERVICE) == 0)
+                return vl_reply(c, json_pack("{s:s}", "description", service_idl), true);
+        iface = find_interface(c->conn->s, name, strlen(name));
+        if (iface)
+                return vl_reply(c, json_pack("{s:s}", "description", iface->description), true);
         return vl_reply_service_error(c, "InterfaceNotFound", "interface", name);
 }
 
@@ -91,22 +101,28 @@ static const struct vl_param description_params[] = {
 };
 
 static const struct vl_method service_methods[] = {
-        { "org.varlink.service.GetInfo", m_get_info, false, no_params },
-        { "org.varlink.service.GetInterfaceDescription", m_get_interface_description, false,
+        { MMP_VARLINK_SERVICE ".GetInfo", m_get_info, 0, no_params },
+        { MMP_VARLINK_SERVICE ".GetInterfaceDescription", m_get_interface_description, 0,
           description_params },
         { NULL },
 };
 
 /* ---- dispatch ------------------------------------------------------------------ */
 
-static const struct vl_method *find_method(const char *name)
+/* The method and the userdata for it; NULL when no table has it. */
+static const struct vl_method *find_method(struct varlink_server *s, const char *name, void **ret_userdata)
 {
-        const struct vl_method *tables[] = { service_methods, vl_io_mmpd_methods };
-
-        for (size_t t = 0; t < ELEMENTSOF(tables); t++)
-                for (const struct vl_method *m = tables[t]; m->name; m++)
-                        if (strcmp(m->name, name) == 0)
+        for (const struct vl_method *m = service_methods; m->name; m++)
+                if (strcmp(m->name, name) == 0) {
+                        *ret_userdata = NULL;
+                        return m;
+                }
+        for (unsigned i = 0; i < s->n_interfaces; i++)
+                for (const struct vl_method *m = s->interfaces[i].methods; m->name; m++)
+                        if (strcmp(m->name, name) == 0) {
+                                *ret_userdata = s->interfaces[i].userdata;
                                 return m;
+                        }
         return NULL;
 }
 
@@ -143,6 +159,7 @@ void vl_dispatch(struct vl_conn *c, const char *msg, size_t len)
         struct mmp_varlink_call vc;
         const struct vl_method *m;
         struct vl_call *call;
+        void *userdata = NULL;
         const char *bad;
         json_t *root;
         int r;
@@ -168,17 +185,16 @@ void vl_dispatch(struct vl_conn *c, const char *msg, size_t len)
         call->more = vc.more && !vc.oneway;
         c->call = call;
 
-        m = find_method(vc.method);
+        m = find_method(c->s, vc.method, &userdata);
         if (!m) {
                 const char *dot = strrchr(vc.method, '.');
                 size_t ilen = dot ? (size_t) (dot - vc.method) : 0;
 
-                for (size_t i = 0; i < ELEMENTSOF(interfaces); i++)
-                        if (strlen(interfaces[i].name) == ilen &&
-                            strncmp(interfaces[i].name, vc.method, ilen) == 0) {
-                                vl_reply_service_error(call, "MethodNotFound", "method", vc.method);
-                                return;
-                        }
+                if ((ilen == strlen(MMP_VARLINK_SERVICE) && strncmp(vc.method, MMP_VARLINK_SERVICE, ilen) == 0) ||
+                    find_interface(c->s, vc.method, ilen)) {
+                        vl_reply_service_error(call, "MethodNotFound", "method", vc.method);
+                        return;
+                }
                 {
                         _cleanup_free_ char *iface = strndup(vc.method, ilen);
 
@@ -190,7 +206,7 @@ void vl_dispatch(struct vl_conn *c, const char *msg, size_t len)
                 vl_reply_service_error(call, "InvalidParameter", "parameter", "upgrade");
                 return;
         }
-        if (m->privileged && !vl_conn_privileged(c)) {
+        if ((m->flags & VL_METHOD_PRIVILEGED) && !vl_conn_privileged(c)) {
                 vl_reply_service_error(call, "PermissionDenied", NULL, NULL);
                 return;
         }
@@ -199,7 +215,7 @@ void vl_dispatch(struct vl_conn *c, const char *msg, size_t len)
                 vl_reply_service_error(call, "InvalidParameter", "parameter", bad);
                 return;
         }
-        r = m->call(call);
+        r = m->call(call, userdata);
         if (r < 0)
                 vl_conn_close(c, LOG_ERR, strerror(-r));
 }

@@ -11,9 +11,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "macro.h"
+#include "mmp-errors.h"
 #include "mmp-ondisk.h"
 #include "mmp-timing.h"
-#include "varlink-internal.h"
+#include "mmp-varlink.h"
+#include "varlink-json.h"
 
 /* A tiny builder: set fields, remember the first failure, check once. */
 struct jb {
@@ -260,14 +263,11 @@ static bool is_ondisk_errno(int err)
         return false;
 }
 
-static json_t *error_msg(const char *name, json_t *params)
+static json_t *error_msg(enum mmp_io_error name, json_t *params)
 {
-        char full[64];
-
         if (!params)
                 return NULL;
-        snprintf(full, sizeof(full), "io.mmpd.%s", name);
-        return mmp_varlink_error_new(full, params);
+        return mmp_varlink_error_new(mmp_io_error_name(name), params);
 }
 
 json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
@@ -277,7 +277,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         const char *text;
         char reason[512];
         struct jb b = jb_new();
-        const char *name;
+        enum mmp_io_error name;
 
         err = err < 0 ? -err : err;
         if (ctx->reason)
@@ -289,7 +289,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         snprintf(reason, sizeof(reason), "%s%s%s", ctx->stage ? ctx->stage : "", ctx->stage ? ": " : "", text);
 
         if (err == ENOLCK) {
-                name = "NotHeld";
+                name = MMP_IO_ERROR_NOT_HELD;
                 jb_str(&b, "device", device);
                 jb_str(&b, "state", ctx->info ? mmp_state_name(ctx->info->state) : "unknown");
                 return error_msg(name, jb_done(&b));
@@ -297,7 +297,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         if (err == EBUSY && ctx->info && ctx->info->in_use) {
                 const struct mmp_block *u = ctx->info->sm.user_seen ? &ctx->info->sm.user_block : holder;
 
-                name = "UseInProgress";
+                name = MMP_IO_ERROR_USE_IN_PROGRESS;
                 jb_str(&b, "device", device);
                 jb_str(&b, "user", mmp_user_name(ctx->info->sm.user));
                 jb_str(&b, "node", u ? u->nodename : "");
@@ -305,7 +305,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
                 return error_msg(name, jb_done(&b));
         }
         if (ctx->op == VL_OP_HANDOFF && err != ENOENT && err != EINVAL && err != ESRCH) {
-                name = "HandoffFailed";
+                name = MMP_IO_ERROR_HANDOFF_FAILED;
                 jb_str(&b, "device", device);
                 jb_str(&b, "reason", reason);
                 return error_msg(name, jb_done(&b));
@@ -315,11 +315,11 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         case ENOENT:
                 if (ctx->op != VL_OP_LOOKUP)
                         goto io_error;
-                name = "NoSuchVolume";
+                name = MMP_IO_ERROR_NO_SUCH_VOLUME;
                 jb_str(&b, "device", device);
                 break;
         case EEXIST:
-                name = "AlreadyClaimed";
+                name = MMP_IO_ERROR_ALREADY_CLAIMED;
                 jb_str(&b, "device", device);
                 jb_str(&b, "state", ctx->info ? mmp_state_name(ctx->info->state) : "unknown");
                 break;
@@ -330,7 +330,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
                                 snprintf(reason, sizeof(reason), "device busy on this node (mounted, or opened exclusively)");
                         goto io_error;
                 }
-                name = "VolumeInUse";
+                name = MMP_IO_ERROR_VOLUME_IN_USE;
                 jb_str(&b, "device", device);
                 jb_str(&b, "node", holder->nodename);
                 jb_str(&b, "node_device", holder->bdevname);
@@ -339,7 +339,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         case EINPROGRESS: {
                 char hint[PATH_MAX + 64];
 
-                name = "FsckRunning";
+                name = MMP_IO_ERROR_FSCK_RUNNING;
                 snprintf(hint, sizeof(hint), "tune2fs -f -E clear_mmp %s", device);
                 jb_str(&b, "device", device);
                 jb_str(&b, "node", holder ? holder->nodename : "");
@@ -348,7 +348,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         }
         case EOPNOTSUPP: case EMEDIUMTYPE: case ERANGE: case ENODATA:
         not_mmp:
-                name = "NotMmpFilesystem";
+                name = MMP_IO_ERROR_NOT_MMP_FILESYSTEM;
                 jb_str(&b, "device", device);
                 jb_str(&b, "reason", reason);
                 break;
@@ -357,24 +357,24 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
                         goto not_mmp;
                 goto fallback;
         case EUCLEAN: case EBADMSG: case EPROTO:
-                name = "CorruptMmpBlock";
+                name = MMP_IO_ERROR_CORRUPT_MMP_BLOCK;
                 jb_str(&b, "device", device);
                 jb_str(&b, "reason", reason);
                 break;
         case ENOSPC:
-                name = "TooManyVolumes";
+                name = MMP_IO_ERROR_TOO_MANY_VOLUMES;
                 jb_uint(&b, "limit", ctx->limit);
                 break;
         case EMFILE: case ENFILE:
                 /* Out of file descriptors: the limit is what fits now. */
-                name = "TooManyVolumes";
+                name = MMP_IO_ERROR_TOO_MANY_VOLUMES;
                 jb_uint(&b, "limit", ctx->count);
                 break;
         case EIO: case ETIMEDOUT: case ENXIO: case ENODEV: case ENOTBLK: case EROFS:
         case EACCES: case EPERM: case EAGAIN: case EBADFD: case ENOMEDIUM: case ENOTDIR: case ESRCH:
         case ENAMETOOLONG: case ELOOP: case EISDIR: case EBADF:
         io_error:
-                name = "IoError";
+                name = MMP_IO_ERROR_IO_ERROR;
                 jb_str(&b, "device", device);
                 jb_int(&b, "errno", err);
                 jb_str(&b, "reason", reason);
@@ -383,7 +383,7 @@ json_t *vl_error_from_errno(int err, const struct vl_error_ctx *ctx)
         fallback:
                 if (ctx->op != VL_OP_CLAIM)
                         goto io_error;
-                name = "ClaimFailed";
+                name = MMP_IO_ERROR_CLAIM_FAILED;
                 jb_str(&b, "device", device);
                 jb_str(&b, "reason", reason);
                 break;

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * io.mmpd (mmpd/io.mmpd.varlink) on top of manager.h.
+ * io.mmpd (mmpd/io.mmpd.varlink) on top of manager.h: its method table,
+ * registered with the varlink server (varlink-server.h), which knows
+ * nothing of io.mmpd.  Each call gets a context (struct mcall) that the
+ * server frees with the call.
  *
  * Claim and Release subscribe to the manager's events before they start
  * anything, so no event between "started" and "decided" can be missed.
@@ -20,7 +23,20 @@
 
 #include "conf.h"
 #include "inspect.h"
-#include "varlink-internal.h"
+#include "macro.h"
+#include "manager.h"
+#include "mmp-errors.h"
+#include "mmp-varlink.h"
+#include "offload.h"
+#include "varlink-json.h"
+#include "varlink.h"
+
+/* io.mmpd as registered with the server: the userdata of every method. */
+struct io_mmpd {
+        struct manager *manager;
+        struct offload *offload;        /* Inspect's device reads */
+        double inspect_timeout;
+};
 
 /* An event seen while the call was still starting. */
 struct vl_early {
@@ -30,19 +46,32 @@ struct vl_early {
         bool final;
 };
 
-static struct manager *call_manager(struct vl_call *c)
+/* One io.mmpd call: the server's call and what it waits for.  The call's
+ * context (vl_call_set_context): freed with the call by mcall_free(). */
+struct mcall {
+        struct vl_call *vc;
+        struct io_mmpd *app;
+        struct subscription *sub;
+        struct volume *volume;          /* Claim/Release/Handoff/EndUse: the one we follow */
+        struct offload_job *job;        /* Inspect */
+        bool starting;                  /* inside manager_claim/release/... */
+        struct vl_early *early;         /* events seen while starting */
+        bool early_failed;              /* ... one of which could not be kept */
+};
+
+static struct manager *call_manager(struct mcall *c)
 {
-        return c->conn->s->manager;
+        return c->app->manager;
 }
 
-static const char *param_str(struct vl_call *c, const char *key)
+static const char *param_str(struct mcall *c, const char *key)
 {
-        return json_string_value(json_object_get(c->params, key));   /* NULL when absent or null */
+        return json_string_value(json_object_get(vl_call_params(c->vc), key));   /* NULL when absent or null */
 }
 
-static int invalid(struct vl_call *c, const char *parameter)
+static int invalid(struct mcall *c, const char *parameter)
 {
-        return vl_reply_service_error(c, "InvalidParameter", "parameter", parameter);
+        return vl_reply_service_error(c->vc, "InvalidParameter", "parameter", parameter);
 }
 
 static bool valid_path(const char *p)
@@ -93,7 +122,7 @@ static unsigned volume_total(struct manager *m)
         return n;
 }
 
-static json_t *error_for(struct vl_call *c, int err, enum vl_op op, const struct volume_info *info,
+static json_t *error_for(struct mcall *c, int err, enum vl_op op, const struct volume_info *info,
                          bool decoded, const char *reason)
 {
         struct manager *m = call_manager(c);
@@ -111,14 +140,16 @@ static json_t *error_for(struct vl_call *c, int err, enum vl_op op, const struct
         return vl_error_from_errno(err, &ctx);
 }
 
-void vl_call_cleanup(struct vl_call *c)
+/* The call goes away (final reply sent, or the connection closed): a
+ * claim or release it started carries on; what it waited for is dropped. */
+static void mcall_free(void *context)
 {
+        struct mcall *c = context;
+
         if (c->sub)
-                c->sub = manager_unsubscribe(call_manager(c), c->sub);
-        if (c->job) {
-                offload_cancel(c->conn->s->offload, c->job);
-                c->job = NULL;
-        }
+                manager_unsubscribe(call_manager(c), c->sub);
+        if (c->job)
+                offload_cancel(c->app->offload, c->job);
         while (c->early) {
                 struct vl_early *e = c->early;
 
@@ -126,11 +157,11 @@ void vl_call_cleanup(struct vl_call *c)
                 json_decref(e->msg);
                 free(e);
         }
-        c->volume = NULL;
+        free(c);
 }
 
 /* Keep an event's message while the call is starting (order kept). */
-static void early_push(struct vl_call *c, struct volume *v, json_t *msg, bool final)
+static void early_push(struct mcall *c, struct volume *v, json_t *msg, bool final)
 {
         struct vl_early *e = calloc(1, sizeof(*e)), **tail = &c->early;
 
@@ -151,7 +182,7 @@ static void early_push(struct vl_call *c, struct volume *v, json_t *msg, bool fi
  * Send what was kept for c->volume.  Returns 1 when the call ended (then @c
  * is gone), 0 when it goes on, -errno when the connection was closed.
  */
-static int early_replay(struct vl_call *c)
+static int early_replay(struct mcall *c)
 {
         struct vl_early *list = c->early;
         struct volume *v = c->volume;
@@ -167,7 +198,7 @@ static int early_replay(struct vl_call *c)
                 if (r == 0 && e->volume == v) {
                         bool final = e->final;
 
-                        r = vl_call_send(c, TAKE_PTR(e->msg), final);
+                        r = vl_call_send(c->vc, TAKE_PTR(e->msg), final);
                         if (r == 0 && final)
                                 r = 1;
                 }
@@ -186,15 +217,15 @@ static json_t *snapshot_event(enum volume_event_type type, const struct volume_i
 }
 
 /* {volume[, event]}: Claim's replies carry the event only when streaming. */
-static json_t *claim_params(struct vl_call *c, const struct volume_info *info, json_t *event)
+static json_t *claim_params(struct mcall *c, const struct volume_info *info, json_t *event)
 {
         json_t *p = pack1("volume", vl_volume_json(info));
 
-        if (c->more && set_new(p, "event", event) < 0) {
+        if (vl_call_more(c->vc) && set_new(p, "event", event) < 0) {
                 json_decref(p);
                 return NULL;
         }
-        if (!c->more)
+        if (!vl_call_more(c->vc))
                 json_decref(event);
         return p;
 }
@@ -202,21 +233,21 @@ static json_t *claim_params(struct vl_call *c, const struct volume_info *info, j
 /* ---- Claim ---------------------------------------------------------------------- */
 
 /* The message an event means for a Claim: 1 and *ret_msg, or 0 for none. */
-static int claim_message(struct vl_call *c, const struct volume_event *ev, json_t **ret_msg, bool *ret_final)
+static int claim_message(struct mcall *c, const struct volume_event *ev, json_t **ret_msg, bool *ret_final)
 {
         json_t *p;
 
         *ret_final = true;
         switch (ev->type) {
         case VOLUME_EVENT_PROGRESS:
-                if (!c->more)
+                if (!vl_call_more(c->vc))
                         return 0;
                 *ret_final = false;
                 p = claim_params(c, ev->info, vl_event_json(ev));
                 *ret_msg = p ? mmp_varlink_reply_new(p, true) : NULL;
                 return 1;
         case VOLUME_EVENT_CLAIMED:
-                p = claim_params(c, ev->info, c->more ? vl_event_json(ev) : NULL);
+                p = claim_params(c, ev->info, vl_call_more(c->vc) ? vl_event_json(ev) : NULL);
                 *ret_msg = p ? mmp_varlink_reply_new(p, false) : NULL;
                 return 1;
         case VOLUME_EVENT_REFUSED:
@@ -235,22 +266,22 @@ static int claim_message(struct vl_call *c, const struct volume_event *ev, json_
 
 /* Send an event's reply, or queue it while the call is still starting (the
  * event fired inside manager_claim/release, before the call returned). */
-static void deliver(struct vl_call *c, struct volume *v, json_t *msg, bool final)
+static void deliver(struct mcall *c, struct volume *v, json_t *msg, bool final)
 {
-        struct vl_conn *conn = c->conn;
+        struct vl_conn *conn = vl_call_conn(c->vc);
 
         if (c->starting) {
                 early_push(c, v, msg, final);
                 return;
         }
         vl_conn_ref(conn);      /* sending may drop the connection */
-        vl_call_send(c, msg, final);
+        vl_call_send(c->vc, msg, final);
         vl_conn_unref(conn);
 }
 
 static void on_claim_event(const struct volume_event *ev, void *userdata)
 {
-        struct vl_call *c = userdata;
+        struct mcall *c = userdata;
         json_t *msg = NULL;
         bool final;
 
@@ -273,7 +304,7 @@ static const char *passed_fd_problem(int err)
         }
 }
 
-static int claim(struct vl_call *c, bool with_fd)
+static int claim(struct mcall *c, bool with_fd)
 {
         struct manager *m = call_manager(c);
         const char *device = param_str(c, "device"), *name = param_str(c, "name");
@@ -285,8 +316,7 @@ static int claim(struct vl_call *c, bool with_fd)
 
         if (with_fd) {
                 /* The fd came with (the first bytes of) this call. */
-                fd = c->conn->passed_fd;
-                c->conn->passed_fd = -1;
+                fd = vl_conn_take_fd(vl_call_conn(c->vc));
                 if (fd < 0)
                         return invalid(c, "fd");
         }
@@ -305,44 +335,44 @@ static int claim(struct vl_call *c, bool with_fd)
         if (r < 0) {
                 if (r == -EEXIST && v)
                         volume_get_info(v, &info);
-                return vl_call_send(c, error_for(c, r, VL_OP_CLAIM, r == -EEXIST && v ? &info : NULL,
+                return vl_call_send(c->vc, error_for(c, r, VL_OP_CLAIM, r == -EEXIST && v ? &info : NULL,
                                                  false, with_fd ? passed_fd_problem(r) : NULL), true);
         }
         c->volume = v;
         r = early_replay(c);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (c->oneway)
-                return vl_reply(c, json_object(), true);
+        if (vl_call_oneway(c->vc))
+                return vl_reply(c->vc, json_object(), true);
 
         /* Decided already without an event we saw?  Then answer now. */
         volume_get_info(v, &info);
         switch (info.state) {
         case MMP_STATE_HELD:
-                return vl_reply(c, claim_params(c, &info, c->more ? snapshot_event(VOLUME_EVENT_CLAIMED, &info) : NULL), true);
+                return vl_reply(c->vc, claim_params(c, &info, vl_call_more(c->vc) ? snapshot_event(VOLUME_EVENT_CLAIMED, &info) : NULL), true);
         case MMP_STATE_REFUSED:
         case MMP_STATE_LOST:
-                return vl_call_send(c, error_for(c, info.error ? info.error : -EIO, VL_OP_CLAIM, &info,
+                return vl_call_send(c->vc, error_for(c, info.error ? info.error : -EIO, VL_OP_CLAIM, &info,
                                                  true, info.error_text), true);
         case MMP_STATE_RELEASING:
         case MMP_STATE_RELEASED:
-                return vl_call_send(c, error_for(c, -ECANCELED, VL_OP_CLAIM, &info, false,
+                return vl_call_send(c->vc, error_for(c, -ECANCELED, VL_OP_CLAIM, &info, false,
                                                  "released before the claim completed"), true);
         default:
                 break;
         }
-        if (!c->more || c->replied)
+        if (!vl_call_more(c->vc) || vl_call_replied(c->vc))
                 return 0;
         /* Streaming: say at once that the claim started and where it is. */
         p = claim_params(c, &info, snapshot_event(VOLUME_EVENT_PROGRESS, &info));
-        return vl_call_send(c, p ? mmp_varlink_reply_new(p, true) : NULL, false);
+        return vl_call_send(c->vc, p ? mmp_varlink_reply_new(p, true) : NULL, false);
 }
 
 /* ---- Release -------------------------------------------------------------------- */
 
 static void on_release_event(const struct volume_event *ev, void *userdata)
 {
-        struct vl_call *c = userdata;
+        struct mcall *c = userdata;
         json_t *p, *msg;
 
         if (ev->volume != c->volume ||
@@ -353,17 +383,17 @@ static void on_release_event(const struct volume_event *ev, void *userdata)
         deliver(c, ev->volume, msg, true);
 }
 
-static int m_claim(struct vl_call *c)
+static int m_claim(struct mcall *c)
 {
         return claim(c, false);
 }
 
-static int m_claim_fd(struct vl_call *c)
+static int m_claim_fd(struct mcall *c)
 {
         return claim(c, true);
 }
 
-static int m_release(struct vl_call *c)
+static int m_release(struct mcall *c)
 {
         struct manager *m = call_manager(c);
         struct volume_info info;
@@ -372,7 +402,7 @@ static int m_release(struct vl_call *c)
 
         v = manager_find(m, param_str(c, "device"));
         if (!v)
-                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+                return vl_call_send(c->vc, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
         c->volume = v;
         c->sub = manager_subscribe(m, on_release_event, c);
         if (!c->sub)
@@ -382,16 +412,16 @@ static int m_release(struct vl_call *c)
         c->starting = false;
         if (r < 0) {
                 volume_get_info(v, &info);
-                return vl_call_send(c, error_for(c, r, VL_OP_RELEASE, &info, false, NULL), true);
+                return vl_call_send(c->vc, error_for(c, r, VL_OP_RELEASE, &info, false, NULL), true);
         }
         r = early_replay(c);
         if (r != 0)
                 return r < 0 ? r : 0;
-        if (c->oneway)
-                return vl_reply(c, json_object(), true);
+        if (vl_call_oneway(c->vc))
+                return vl_reply(c->vc, json_object(), true);
         volume_get_info(v, &info);
         if (info.state == MMP_STATE_RELEASED)   /* nothing left to wait for */
-                return vl_reply(c, pack1("volume", vl_volume_json(&info)), true);
+                return vl_reply(c->vc, pack1("volume", vl_volume_json(&info)), true);
         return 0;
 }
 
@@ -410,7 +440,7 @@ static json_t *volume_go(const struct volume_info *info, bool go, bool continues
 
 static void on_handoff_event(const struct volume_event *ev, void *userdata)
 {
-        struct vl_call *c = userdata;
+        struct mcall *c = userdata;
         json_t *msg;
         bool final = true;
 
@@ -452,13 +482,13 @@ static int parse_enum(const char *s, const char *const *names, int n, int fallba
         return -2;
 }
 
-static int m_handoff(struct vl_call *c)
+static int m_handoff(struct mcall *c)
 {
         static const char *const users[] = { "none", "kernel", "tool" };
         static const char *const modes[] = { "fast", "wait" };
         struct manager *m = call_manager(c);
-        json_t *pid = json_object_get(c->params, "pid");
-        json_t *keep = json_object_get(c->params, "keep");
+        json_t *pid = json_object_get(vl_call_params(c->vc), "pid");
+        json_t *keep = json_object_get(vl_call_params(c->vc), "keep");
         struct handoff_request req = {
                 .user = parse_enum(param_str(c, "user"), users, 3, -2),
                 .mode = parse_enum(param_str(c, "mode"), modes, 2, -1),
@@ -469,8 +499,8 @@ static int m_handoff(struct vl_call *c)
         struct volume *v;
         int r;
 
-        if (!c->more)
-                return vl_reply_service_error(c, "ExpectedMore", NULL, NULL);
+        if (!vl_call_more(c->vc))
+                return vl_reply_service_error(c->vc, "ExpectedMore", NULL, NULL);
         if (req.user != MMP_USER_KERNEL && req.user != MMP_USER_TOOL)
                 return invalid(c, "user");
         if (req.mode == -2)
@@ -486,7 +516,7 @@ static int m_handoff(struct vl_call *c)
                 return invalid(c, "mount_point");
         v = manager_find(m, param_str(c, "device"));
         if (!v)
-                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+                return vl_call_send(c->vc, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
         c->volume = v;
         c->sub = manager_subscribe(m, on_handoff_event, c);
         if (!c->sub)
@@ -496,7 +526,7 @@ static int m_handoff(struct vl_call *c)
         c->starting = false;
         if (r < 0) {
                 volume_get_info(v, &info);
-                return vl_call_send(c, error_for(c, r, r == -ENOLCK || r == -EBUSY ? VL_OP_END_USE : VL_OP_HANDOFF,
+                return vl_call_send(c->vc, error_for(c, r, r == -ENOLCK || r == -EBUSY ? VL_OP_END_USE : VL_OP_HANDOFF,
                                                  &info, false, r == -ESRCH ? "no such process (pid)" : NULL), true);
         }
         r = early_replay(c);
@@ -505,7 +535,7 @@ static int m_handoff(struct vl_call *c)
 
 static void on_end_use_event(const struct volume_event *ev, void *userdata)
 {
-        struct vl_call *c = userdata;
+        struct mcall *c = userdata;
         json_t *p, *msg;
 
         if (ev->volume != c->volume)
@@ -532,17 +562,17 @@ static void on_end_use_event(const struct volume_event *ev, void *userdata)
         deliver(c, ev->volume, msg, true);
 }
 
-static int m_end_use(struct vl_call *c)
+static int m_end_use(struct mcall *c)
 {
         struct manager *m = call_manager(c);
-        json_t *keep = json_object_get(c->params, "keep");
+        json_t *keep = json_object_get(vl_call_params(c->vc), "keep");
         struct volume_info info;
         struct volume *v;
         int ended, r;
 
         v = manager_find(m, param_str(c, "device"));
         if (!v)
-                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+                return vl_call_send(c->vc, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
         c->volume = v;
         c->sub = manager_subscribe(m, on_end_use_event, c);
         if (!c->sub)
@@ -552,22 +582,22 @@ static int m_end_use(struct vl_call *c)
         c->starting = false;
         if (ended < 0 && ended != -EALREADY) {
                 volume_get_info(v, &info);
-                return vl_call_send(c, error_for(c, ended, VL_OP_END_USE, &info, false, NULL), true);
+                return vl_call_send(c->vc, error_for(c, ended, VL_OP_END_USE, &info, false, NULL), true);
         }
         r = early_replay(c);
         if (r != 0)
                 return r < 0 ? r : 0;
         volume_get_info(v, &info);
         /* -EALREADY: nothing in use (held, or re-claiming after its use). */
-        if (c->oneway || info.state == MMP_STATE_RELEASED || info.state == MMP_STATE_HELD ||
+        if (vl_call_oneway(c->vc) || info.state == MMP_STATE_RELEASED || info.state == MMP_STATE_HELD ||
             (info.state == MMP_STATE_CLAIMING && ended == -EALREADY))
-                return vl_reply(c, pack1("volume", vl_volume_json(&info)), true);
+                return vl_reply(c->vc, pack1("volume", vl_volume_json(&info)), true);
         return 0;
 }
 
 /* ---- List, Check ------------------------------------------------------------------ */
 
-static int m_list(struct vl_call *c)
+static int m_list(struct mcall *c)
 {
         struct manager *m = call_manager(c);
         json_t *volumes = json_array();
@@ -581,10 +611,10 @@ static int m_list(struct vl_call *c)
                         volumes = NULL;
                 }
         }
-        return vl_reply(c, pack1("volumes", volumes), true);
+        return vl_reply(c->vc, pack1("volumes", volumes), true);
 }
 
-static int m_check(struct vl_call *c)
+static int m_check(struct mcall *c)
 {
         struct volume_info info;
         struct volume *v;
@@ -594,7 +624,7 @@ static int m_check(struct vl_call *c)
 
         v = manager_find(call_manager(c), param_str(c, "device"));
         if (!v)
-                return vl_call_send(c, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
+                return vl_call_send(c->vc, error_for(c, -ENOENT, VL_OP_LOOKUP, NULL, false, NULL), true);
         volume_get_info(v, &info);
         /* The later of the snapshot's time and ours: never answer yes
          * with a clock that lags behind the real now. */
@@ -610,28 +640,28 @@ static int m_check(struct vl_call *c)
                 json_decref(p);
                 p = NULL;
         }
-        return vl_reply(c, p, true);
+        return vl_reply(c->vc, p, true);
 }
 
 /* ---- Watch -------------------------------------------------------------------------- */
 
 static void on_watch_event(const struct volume_event *ev, void *userdata)
 {
-        struct vl_call *c = userdata;
-        struct vl_conn *conn = c->conn;
+        struct mcall *c = userdata;
+        struct vl_conn *conn = vl_call_conn(c->vc);
 
         if (ev->type == VOLUME_EVENT_USE_BUSY)  /* an answer to one EndUse, not news */
                 return;
         vl_conn_ref(conn);
-        vl_reply(c, pack1("event", vl_event_json(ev)), false);
+        vl_reply(c->vc, pack1("event", vl_event_json(ev)), false);
         vl_conn_unref(conn);
 }
 
-static int m_watch(struct vl_call *c)
+static int m_watch(struct mcall *c)
 {
-        if (!c->more)
-                return vl_reply_service_error(c, "ExpectedMore", NULL, NULL);
-        c->endless = true;
+        if (!vl_call_more(c->vc))
+                return vl_reply_service_error(c->vc, "ExpectedMore", NULL, NULL);
+        vl_call_set_endless(c->vc);
         c->sub = manager_subscribe(call_manager(c), on_watch_event, c);
         return c->sub ? 0 : -ENOMEM;
 }
@@ -665,8 +695,8 @@ static void inspect_job_free(void *arg)
 
 static void on_inspect_done(int result, void *arg, void *userdata)
 {
-        struct vl_call *c = userdata;
-        struct vl_conn *conn = c->conn;
+        struct mcall *c = userdata;
+        struct vl_conn *conn = vl_call_conn(c->vc);
         struct inspect_job *j = arg;
         json_t *msg;
 
@@ -676,7 +706,7 @@ static void on_inspect_done(int result, void *arg, void *userdata)
                 char reason[80];
 
                 snprintf(reason, sizeof(reason), "no answer from the device within %g s",
-                         conn->s->opts.inspect_timeout);
+                         c->app->inspect_timeout);
                 msg = error_for(c, -ETIMEDOUT, VL_OP_INSPECT, NULL, false, reason);
         } else if (j->result == 0 ||
                    ((j->result == -EUCLEAN || j->result == -EBADMSG) && strcmp(j->res.stage, "MMP block") == 0)) {
@@ -692,45 +722,45 @@ static void on_inspect_done(int result, void *arg, void *userdata)
 
                 msg = vl_error_from_errno(j->result, &ctx);
         }
-        vl_call_send(c, msg, true);
+        vl_call_send(c->vc, msg, true);
         vl_conn_unref(conn);
 }
 
-static int m_inspect(struct vl_call *c)
+static int m_inspect(struct mcall *c)
 {
-        struct varlink_server *s = c->conn->s;
+        struct vl_conn *conn = vl_call_conn(c->vc);
         const char *device = param_str(c, "device");
         struct inspect_job *j;
         int r;
 
         if (!valid_path(device))
                 return invalid(c, "device");
-        if (c->oneway)
-                return vl_reply(c, json_object(), true);
+        if (vl_call_oneway(c->vc))
+                return vl_reply(c->vc, json_object(), true);
         j = calloc(1, sizeof(*j));
         if (!j || !(j->path = strdup(device))) {
                 free(j);
                 return -ENOMEM;
         }
-        if (!vl_conn_privileged(c->conn)) {
+        if (!vl_conn_privileged(conn)) {
                 size_t n = 0;
 
-                r = vl_conn_groups(c->conn, &j->groups, &n);
+                r = vl_conn_groups(conn, &j->groups, &n);
                 if (r < 0) {
                         inspect_job_free(j);
-                        return vl_call_send(c, error_for(c, r, VL_OP_INSPECT, NULL, false, NULL), true);
+                        return vl_call_send(c->vc, error_for(c, r, VL_OP_INSPECT, NULL, false, NULL), true);
                 }
                 j->check_peer = true;
                 j->peer = (struct mmpd_inspect_peer) {
-                        .uid = c->conn->cred.uid, .gid = c->conn->cred.gid,
+                        .uid = vl_conn_cred(conn)->uid, .gid = vl_conn_cred(conn)->gid,
                         .groups = j->groups, .n_groups = n,
                 };
         }
-        r = offload_run(s->offload, inspect_work, j, inspect_job_free, s->opts.inspect_timeout,
+        r = offload_run(c->app->offload, inspect_work, j, inspect_job_free, c->app->inspect_timeout,
                         on_inspect_done, c, &c->job);
         if (r < 0) {
                 inspect_job_free(j);
-                return vl_call_send(c, error_for(c, r, VL_OP_INSPECT, NULL, false,
+                return vl_call_send(c->vc, error_for(c, r, VL_OP_INSPECT, NULL, false,
                                                  r == -EAGAIN ? "too many Inspect calls in progress" : NULL),
                                     true);
         }
@@ -764,15 +794,97 @@ static const struct vl_param claim_param_spec[] = {
         { NULL },
 };
 
-const struct vl_method vl_io_mmpd_methods[] = {
-        { "io.mmpd.List", m_list, false, no_params },
-        { "io.mmpd.Claim", m_claim, true, claim_param_spec },
-        { "io.mmpd.ClaimFd", m_claim_fd, true, claim_param_spec },
-        { "io.mmpd.Release", m_release, true, device_params },
-        { "io.mmpd.Handoff", m_handoff, true, handoff_param_spec },
-        { "io.mmpd.EndUse", m_end_use, true, end_use_param_spec },
-        { "io.mmpd.Check", m_check, false, device_params },
-        { "io.mmpd.Watch", m_watch, false, no_params },
-        { "io.mmpd.Inspect", m_inspect, false, device_params },
+static struct mcall *mcall_new(struct vl_call *vc, struct io_mmpd *app)
+{
+        struct mcall *c = calloc(1, sizeof(*c));
+
+        if (!c)
+                return NULL;
+        c->vc = vc;
+        c->app = app;
+        vl_call_set_context(vc, c, mcall_free);
+        return c;
+}
+
+/* What the server calls: each gives the call its context, then runs m_X. */
+#define ENTRY(fn)                                                       \
+        static int fn##_entry(struct vl_call *vc, void *userdata)       \
+        {                                                               \
+                struct mcall *c = mcall_new(vc, userdata);              \
+                return c ? fn(c) : -ENOMEM;                             \
+        }
+ENTRY(m_list)
+ENTRY(m_claim)
+ENTRY(m_claim_fd)
+ENTRY(m_release)
+ENTRY(m_handoff)
+ENTRY(m_end_use)
+ENTRY(m_check)
+ENTRY(m_watch)
+ENTRY(m_inspect)
+
+static const struct vl_method io_mmpd_methods[] = {
+        { MMP_IO_INTERFACE ".List", m_list_entry, 0, no_params },
+        { MMP_IO_INTERFACE ".Claim", m_claim_entry, VL_METHOD_PRIVILEGED, claim_param_spec },
+        { MMP_IO_INTERFACE ".ClaimFd", m_claim_fd_entry, VL_METHOD_PRIVILEGED, claim_param_spec },
+        { MMP_IO_INTERFACE ".Release", m_release_entry, VL_METHOD_PRIVILEGED, device_params },
+        { MMP_IO_INTERFACE ".Handoff", m_handoff_entry, VL_METHOD_PRIVILEGED, handoff_param_spec },
+        { MMP_IO_INTERFACE ".EndUse", m_end_use_entry, VL_METHOD_PRIVILEGED, end_use_param_spec },
+        { MMP_IO_INTERFACE ".Check", m_check_entry, 0, device_params },
+        { MMP_IO_INTERFACE ".Watch", m_watch_entry, 0, no_params },
+        { MMP_IO_INTERFACE ".Inspect", m_inspect_entry, 0, device_params },
         { NULL },
 };
+
+/* ---- registration ------------------------------------------------------------------- */
+
+/* Called by varlink_server_free() once every call is gone. */
+static void io_mmpd_free(void *userdata)
+{
+        struct io_mmpd *app = userdata;
+
+        offload_free(app->offload);
+        free(app);
+}
+
+int varlink_server_new(struct ev_loop *loop, struct manager *manager,
+                       const struct varlink_options *opts, struct varlink_server **ret)
+{
+        struct varlink_options o = opts ? *opts : (struct varlink_options) { 0 };
+        struct varlink_server *s = NULL;
+        struct io_mmpd *app;
+        int r;
+
+        if (!o.socket_path)
+                o.socket_path = MMPD_DEFAULT_SOCKET;
+        app = calloc(1, sizeof(*app));
+        if (!app)
+                return -ENOMEM;
+        app->manager = manager;
+        app->inspect_timeout = o.inspect_timeout > 0 ? o.inspect_timeout : VARLINK_INSPECT_TIMEOUT;
+        r = offload_new(loop, o.max_inspects ? o.max_inspects : VARLINK_MAX_INSPECTS, &app->offload);
+        if (r < 0) {
+                free(app);
+                return r;
+        }
+        r = varlink_transport_new(loop, &o, &s);
+        if (r < 0) {
+                io_mmpd_free(app);
+                return r;
+        }
+        varlink_server_set_info(s, "mmpd", "mmpd", PACKAGE_VERSION, PACKAGE_URL);
+        r = varlink_server_add_interface(s, &(struct vl_interface) {
+                .name = MMP_IO_INTERFACE,
+                .description = varlink_io_mmpd_idl,
+                .methods = io_mmpd_methods,
+                .userdata = app,
+                .destroy = io_mmpd_free,
+        });
+        if (r < 0) {
+                io_mmpd_free(app);
+                varlink_server_free(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The control server: its options, the listening socket (created, or
- * inherited from systemd) and accepting connections within the limits.
- * Connections: varlink-conn.c; dispatch and org.varlink.service:
- * varlink-dispatch.c; io.mmpd: varlink-methods.c.
+ * The varlink server: its options, the interfaces registered with it, the
+ * listening socket (created, or inherited from systemd) and accepting
+ * connections within the limits.  Connections: varlink-conn.c; dispatch
+ * and org.varlink.service: varlink-dispatch.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +18,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "conf.h"
 #include "varlink-internal.h"
 
 #define ACCEPT_BATCH   64       /* accepts per wakeup: others get their turn */
@@ -209,6 +208,8 @@ int varlink_server_listen_path(struct varlink_server *s, const char *path)
                 return -EBUSY;
         if (!path)
                 path = s->opts.socket_path;
+        if (!path)
+                return -EINVAL;
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
@@ -305,8 +306,8 @@ static int resolve_group(const char *name, gid_t *ret)
         return 0;
 }
 
-int varlink_server_new(struct ev_loop *loop, struct manager *manager,
-                       const struct varlink_options *opts, struct varlink_server **ret)
+int varlink_transport_new(struct ev_loop *loop, const struct varlink_options *opts,
+                          struct varlink_server **ret)
 {
         struct varlink_server *s;
         struct varlink_options *o;
@@ -316,7 +317,6 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
         if (!s)
                 return -ENOMEM;
         s->loop = loop;
-        s->manager = manager;
         s->listen_fd = -1;
         ev_timer_init(&s->accept_retry, on_accept_retry, ACCEPT_RETRY, 0.);
         ev_set_priority(&s->accept_retry, MMPD_PRIO_CONTROL);
@@ -330,9 +330,9 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
         o = &s->opts;
         if (opts)
                 *o = *opts;
-        s->opt_socket_path = strdup(o->socket_path ? o->socket_path : MMPD_DEFAULT_SOCKET);
+        s->opt_socket_path = o->socket_path ? strdup(o->socket_path) : NULL;
         s->opt_admin_group = o->admin_group ? strdup(o->admin_group) : NULL;
-        if (!s->opt_socket_path || (o->admin_group && !s->opt_admin_group)) {
+        if ((o->socket_path && !s->opt_socket_path) || (o->admin_group && !s->opt_admin_group)) {
                 r = -ENOMEM;
                 goto fail;
         }
@@ -356,26 +356,43 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
                 o->idle_timeout = VARLINK_IDLE_TIMEOUT;
         if (o->partial_timeout <= 0)
                 o->partial_timeout = VARLINK_PARTIAL_TIMEOUT;
-        if (o->inspect_timeout <= 0)
-                o->inspect_timeout = VARLINK_INSPECT_TIMEOUT;
-        if (!o->max_inspects)
-                o->max_inspects = VARLINK_MAX_INSPECTS;
 
         if (o->admin_group) {
                 r = resolve_group(o->admin_group, &s->admin_gid);
                 if (r < 0)
-                        vl_log(s, LOG_WARNING, "admin_group %s: %s; Claim and Release are for root only",
+                        vl_log(s, LOG_WARNING, "admin_group %s: %s; privileged methods are for root only",
                                o->admin_group, r == -ENOENT ? "no such group" : strerror(-r));
                 s->have_admin_gid = r == 0;
         }
-        r = offload_new(loop, o->max_inspects, &s->offload);
-        if (r < 0)
-                goto fail;
         *ret = s;
         return 0;
 fail:
         varlink_server_free(s);
         return r;
+}
+
+void varlink_server_set_info(struct varlink_server *s, const char *vendor, const char *product,
+                             const char *version, const char *url)
+{
+        s->info_vendor = vendor;
+        s->info_product = product;
+        s->info_version = version;
+        s->info_url = url;
+}
+
+int varlink_server_add_interface(struct varlink_server *s, const struct vl_interface *iface)
+{
+        if (!iface->name || !iface->description || !iface->methods)
+                return -EINVAL;
+        if (strcmp(iface->name, MMP_VARLINK_SERVICE) == 0)
+                return -EEXIST;
+        for (unsigned i = 0; i < s->n_interfaces; i++)
+                if (strcmp(s->interfaces[i].name, iface->name) == 0)
+                        return -EEXIST;
+        if (s->n_interfaces >= VARLINK_MAX_INTERFACES)
+                return -ENOSPC;
+        s->interfaces[s->n_interfaces++] = *iface;
+        return 0;
 }
 
 struct varlink_server *varlink_server_free(struct varlink_server *s)
@@ -395,6 +412,10 @@ struct varlink_server *varlink_server_free(struct varlink_server *s)
                 s->parked = c->parked_next;
                 vl_conn_unref(c);
         }
+        /* No call is left: the interfaces may go. */
+        for (unsigned i = 0; i < s->n_interfaces; i++)
+                if (s->interfaces[i].destroy)
+                        s->interfaces[i].destroy(s->interfaces[i].userdata);
         ev_timer_stop(s->loop, &s->accept_retry);
         if (s->listen_fd >= 0) {
                 ev_io_stop(s->loop, &s->listen_io);
@@ -404,7 +425,6 @@ struct varlink_server *varlink_server_free(struct varlink_server *s)
         if (s->socket_path && lstat(s->socket_path, &st) == 0 &&
             st.st_dev == s->socket_dev && st.st_ino == s->socket_ino)
                 unlink(s->socket_path);
-        offload_free(s->offload);
         free(s->socket_path);
         free(s->opt_socket_path);
         free(s->opt_admin_group);

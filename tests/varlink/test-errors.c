@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "varlink-internal.h"
+#include "varlink-json.h"
 
 static struct volume_info held_info(void)
 {
