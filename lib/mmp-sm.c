@@ -440,9 +440,22 @@ static void record_good(struct mmp_sm *sm)
 static int hb_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)
 {
         mmp_usec_t slowest = sm->write_usec > sm->prev_write_usec ? sm->write_usec : sm->prev_write_usec;
+        unsigned ci = mmp_check_interval_to_write(sm->upd, slowest);
+        struct mmp_deadlines d;
 
-        return act_write(sm, ev, MMP_PHASE_HB_WRITE, next_seq(sm->seq_attempt),
-                         mmp_check_interval_to_write(sm->upd, slowest), a);
+        act_write(sm, ev, MMP_PHASE_HB_WRITE, next_seq(sm->seq_attempt), ci, a);
+        /* A lower check_interval shortens the peers' wait from the moment
+         * this write lands, which may be any time from now on, before its
+         * completion is handled (a stopped process): the deadline must not
+         * count on the longer wait any more (found by tests/sim: a hold
+         * whose slow claim wrote ci 17 said may_use 24 s too long).  Raising
+         * it buys time only once landed (record_good). */
+        if (sm->last_good) {
+                mmp_deadlines(sm->write_submitted, sm->upd, ci, sm->margin_cfg, &d);
+                if (d.fence_at < sm->dl.fence_at)
+                        sm->dl = d;
+        }
+        return 0;
 }
 
 static int release_write(struct mmp_sm *sm, const struct mmp_event *ev, struct mmp_action *a)

@@ -550,7 +550,7 @@ static void test_handoff_deferred_while_beat_in_flight(void **state)
         step(w, MMP_EV_READ_DONE, 0);
         assert_int_equal(w->act.type, MMP_ACT_WRITE);           /* the beat goes on */
         perform(w);
-        /* beat write, verify, then the handoff's check read and CLEAN */
+        /* beat write, then the handoff's check read and CLEAN */
         if (w->act.type != MMP_ACT_HANDOFF_GO)
                 perform(w);
         assert_int_equal(w->act.type, MMP_ACT_HANDOFF_GO);

@@ -1211,6 +1211,52 @@ static void test_stall_fences_without_writing(void **state)
         world_free(w);
 }
 
+/* A write that lowers check_interval shortens the peers' wait as soon as it
+ * lands, before its completion is handled: from its submission on, the
+ * deadline counts on the shorter wait (tests/sim found a stopped holder
+ * whose block said ci 17, then 5, still saying may_use 24 s too long). */
+static void test_lower_check_interval_deadline_at_submit(void **state)
+{
+        struct world *w = world_new(5, true);
+        struct mmp_block next;
+        mmp_usec_t fence_before;
+
+        claim_ok(w);
+        w->io_latency = S(7);                   /* slow: ci rises to 14, W 29 */
+        for (int i = 0; i < 4; i++)
+                tick(w);
+        assert_int_equal(disk_get(w).check_interval, 14);
+        w->io_latency = 0;
+        for (int i = 0; i < 10; i++) {
+                w->now = w->act.wake_at > w->now ? w->act.wake_at : w->now;
+                step(w, MMP_EV_TIMER, 0);
+                assert_int_equal(w->act.type, MMP_ACT_READ);
+                fence_before = status(w).deadlines.fence_at;
+                step(w, MMP_EV_READ_DONE, 0);
+                assert_int_equal(w->act.type, MMP_ACT_WRITE);
+                assert_int_equal(mmp_block_decode(&w->sb, w->act.data, BS, &next), 0);
+                if (next.check_interval < status(w).check_interval)
+                        break;
+                memcpy(w->disk, w->act.data, BS);
+                step(w, MMP_EV_WRITE_DONE, 0);
+        }
+        assert_int_equal(next.check_interval, 10);              /* W 21 */
+        /* submitted, not completed: a peer may see ci 10 from now on */
+        assert_true(status(w).deadlines.fence_at == w->now + S(21) - S(5));
+        assert_true(status(w).deadlines.fence_at < fence_before);
+        memcpy(w->disk, w->act.data, BS);                       /* it lands ... */
+        w->now += S(17);                                        /* ... and we stop */
+        {
+                struct mmp_sm_status st = status(w);
+
+                assert_false(mmp_sm_may_use(&st, w->now, NULL));
+        }
+        step(w, MMP_EV_TIMER, 0);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ETIMEDOUT);
+        world_free(w);
+}
+
 /* A resume without a known deadline (last_good 0) is a claim: its check
  * read, acted on long after it was asked for, is read again first. */
 static void test_resume_stale_check_read_again(void **state)
@@ -1420,6 +1466,7 @@ int main(void)
                 cmocka_unit_test(test_dropped_write_lost_at_next_check),
                 cmocka_unit_test(test_stall_fences_without_writing),
                 cmocka_unit_test(test_resume_stale_check_read_again),
+                cmocka_unit_test(test_lower_check_interval_deadline_at_submit),
                 cmocka_unit_test(test_resume_no_wait),
                 cmocka_unit_test(test_resume_other_holder_lost),
                 cmocka_unit_test(test_resume_past_deadline_lost),
