@@ -23,3 +23,10 @@ TESTS += tests/unit/test-varlink-codec
 tests_unit_test_varlink_codec_SOURCES = tests/unit/test-varlink-codec.c
 tests_unit_test_varlink_codec_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_varlink_codec_LDADD = lib/libmmp-varlink.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
+# libmmp's wire and reply reading, with its internals (libmmp-static).
+check_PROGRAMS += tests/unit/test-libmmp-wire
+TESTS += tests/unit/test-libmmp-wire
+tests_unit_test_libmmp_wire_SOURCES = tests/unit/test-libmmp-wire.c
+tests_unit_test_libmmp_wire_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_libmmp_wire_LDADD = lib/libmmp-static.la $(CMOCKA_LIBS) $(JANSSON_LIBS)

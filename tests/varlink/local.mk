@@ -4,6 +4,24 @@
 varlink_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(JANSSON_CFLAGS) $(EXT2FS_CFLAGS)
 varlink_test_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/mmpd
 
+# The server with a toy method table over a socketpair: links the server
+# alone (mmpd/libmmpd-vlserver.la), no manager, no io.mmpd.
+check_PROGRAMS += tests/varlink/test-transport
+TESTS += tests/varlink/test-transport
+tests_varlink_test_transport_SOURCES = tests/varlink/test-transport.c
+tests_varlink_test_transport_CPPFLAGS = $(varlink_test_cppflags)
+tests_varlink_test_transport_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_transport_LDADD = mmpd/libmmpd-vlserver.la lib/libmmp-varlink.la \
+	$(CMOCKA_LIBS) $(JANSSON_LIBS) $(EV_LIBS)
+
+# lib/mmp-errors.c's table against every error line of the IDL mmpd serves.
+check_PROGRAMS += tests/varlink/test-error-names
+TESTS += tests/varlink/test-error-names
+tests_varlink_test_error_names_SOURCES = tests/varlink/test-error-names.c
+nodist_tests_varlink_test_error_names_SOURCES = mmpd/varlink-idl.c
+tests_varlink_test_error_names_CFLAGS = $(varlink_test_cflags)
+tests_varlink_test_error_names_LDADD = lib/libmmp-varlink.la $(CMOCKA_LIBS) $(JANSSON_LIBS)
+
 check_PROGRAMS += tests/varlink/test-offload
 TESTS += tests/varlink/test-offload
 tests_varlink_test_offload_SOURCES = tests/varlink/test-offload.c
