@@ -545,8 +545,18 @@ static void user_wrote(struct mmp_sm *sm, const struct mmp_block *b)
         sm->last_change = sm->seen_at;
         sm->user_seen = true;
         sm->user_block = *b;
+        /* Silence is judged by the user's own check_interval: a slow kmmpd
+         * raises it to buy time, as we do. */
         mmp_deadlines(sm->last_change, sm->upd, b->check_interval, sm->margin_cfg, &sm->dl);
         sm->stale_at = sm->dl.fence_at;
+        /* The guarantee (may_use) is not: the user's next write may lower
+         * check_interval (kmmpd drops it back to 5 once its writes are fast)
+         * or be CLEAN, and it may land right after the read that saw this
+         * one; from then on a peer waits only the shortest W.  Count on that
+         * one, as hb_write() does for our own writes (found by tests/sim: a
+         * kernel user wrote ci 9, then 5 and CLEAN while our read hung, and
+         * a peer mmpd claimed the CLEAN 6 s before our guarantee ran out). */
+        mmp_deadlines(sm->last_change, sm->upd, 0, sm->margin_cfg, &sm->dl);
         /* The kernel's claim seq (kmmpd has not counted yet): the mount now
          * sleeps its claim wait (c floored at 2 x update interval) before
          * it verifies and starts kmmpd, whose first write is seq 1.  That

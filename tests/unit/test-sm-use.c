@@ -787,6 +787,36 @@ static void test_kernel_heartbeat_stops_lost_at_deadline(void **state)
         }
 }
 
+/* A kernel user that raised check_interval (slow kmmpd writes) buys time
+ * against -ESTALE, as we do, but not our guarantee: its next write may
+ * lower it again or be CLEAN, landing right after our read (tests/sim: a
+ * peer mmpd claimed such a CLEAN while we still said may_use). */
+static void test_kernel_raised_ci_not_counted_on(void **state)
+{
+        struct world *w = handed_off(MMP_USER_KERNEL, MMP_HANDOFF_FAST, S(30));
+        struct mmp_sm_status st;
+        mmp_usec_t until, change;
+
+        disk_set_seq(w, 0x2345678);
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_IN_USE);
+        idle(w, KERNEL_FAST_WAIT);
+        disk_set(w, 1, "host-a", "sdc", 9);             /* peers reading this wait 19 s */
+        tick(w);
+        st = status(w);
+        assert_int_equal(st.user_seq, 1);
+        change = st.last_change;
+        assert_true(mmp_sm_may_use(&st, w->now, &until));
+        assert_true(until == change + FENCE);           /* W 11: ci may drop back to 5 */
+        /* kmmpd silent from here: LOST only at its own deadline (W 19) */
+        while (!ended(w))
+                tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -ESTALE);
+        assert_true(w->now == change + S(19) - MARGIN);
+        world_free(w);
+}
+
 /* The timer alone fences: a read that hangs forever does not postpone it. */
 static void test_kernel_hung_read_lost_by_timer(void **state)
 {
@@ -1562,6 +1592,7 @@ int main(void)
                 cmocka_unit_test(test_wait_handoff_writes_nothing),
                 cmocka_unit_test(test_wait_handoff_kernel_full_claim),
                 cmocka_unit_test(test_kernel_user_may_use),
+                cmocka_unit_test(test_kernel_raised_ci_not_counted_on),
                 cmocka_unit_test(test_tool_end_read_records_the_users_write),
                 cmocka_unit_test(test_end_read_sees_first_write),
                 cmocka_unit_test(test_kernel_fast_silent_claim_seq_lost),
