@@ -7,48 +7,24 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 
 #include "aligned-read.h"
 #include "mmpctl.h"
-
-#define DEFAULT_ALIGN 512u
 
 /* Open read-only; O_DIRECT and the device's logical sector size for block devices. */
 static int open_volume(const char *path, bool *ret_direct, size_t *ret_align)
 {
         _cleanup_close_ int fd = -1;
-        struct stat st;
-        int ssz;
+        int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-
-        if (!S_ISBLK(st.st_mode)) {
-                *ret_direct = false;
-                *ret_align = DEFAULT_ALIGN;
-                return TAKE_FD(fd);
-        }
-
-        /* Set on the fd we already checked, so the path cannot be swapped
-         * between the check and the open. */
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)
-                return -errno;
-        if (ioctl(fd, BLKSSZGET, &ssz) < 0)
-                return -errno;
-        if (ssz < (int) DEFAULT_ALIGN || (ssz & (ssz - 1)) != 0)
-                return -EINVAL;
-
-        *ret_direct = true;
-        *ret_align = (size_t) ssz;
+        r = mmp_fd_make_direct(fd, ret_align, ret_direct);
+        if (r < 0)
+                return r;
         return TAKE_FD(fd);
 }
 

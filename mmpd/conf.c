@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "conf-internal.h"
+#include "mmp-names.h"
 
 static int parse_device(struct parser *p, const struct conf_key *k, const char *value, void *dest);
 
@@ -159,20 +160,6 @@ static int parse_device(struct parser *p, const struct conf_key *k, const char *
 /* ---- sections ---------------------------------------------------------- */
 
 /* Names end up in object paths and log lines, so keep them to plain ASCII. */
-static bool valid_volume_name(const char *name, size_t len)
-{
-        if (len < 1 || len > MMPD_NAME_MAX)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                char c = name[i];
-
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      (c != '\0' && strchr("._:@-", c))))
-                        return false;
-        }
-        return true;
-}
-
 /* Checks that need the whole section, run when the next one starts or at EOF. */
 static int end_section(struct parser *p)
 {
@@ -284,10 +271,10 @@ static int parse_section_header(struct parser *p, const char *s)
                 if (!name)
                         return parser_error(p, -EINVAL, p->line, "bad section header '%.*s': expected [volume \"NAME\"]",
                                             (int) hdr_len, s);
-                if (!valid_volume_name(name, name_len))
+                if (!mmp_volume_name_valid(name, name_len))
                         return parser_error(p, -EINVAL, p->line,
-                                            "invalid volume name \"%.*s\": expected 1 to %d characters of A-Z a-z 0-9 . _ : @ -",
-                                            (int) name_len, name, MMPD_NAME_MAX);
+                                            "invalid volume name \"%.*s\": expected 1 to %d characters of " MMP_VOLUME_NAME_CHARS,
+                                            (int) name_len, name, MMP_VOLUME_NAME_MAX);
                 r = begin_volume(p, name, name_len);
                 if (r < 0)
                         return r;

@@ -11,11 +11,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -115,6 +113,7 @@ int mmpd_inspect_read(const char *path, const struct mmpd_inspect_peer *peer,
         _cleanup_free_ void *mbuf = NULL;
         const uint8_t *p;
         size_t align = INSPECT_ALIGN;
+        bool direct;
         struct stat st, st2;
         uint64_t off;
         int r;
@@ -140,16 +139,8 @@ int mmpd_inspect_read(const char *path, const struct mmpd_inspect_peer *peer,
                 return -errno;
         if (st2.st_dev != st.st_dev || st2.st_ino != st.st_ino || !is_inspectable(&st2))
                 return -ENOTBLK;
-        if (S_ISBLK(st.st_mode)) {
-                int flags = fcntl(fd, F_GETFL);
-                int lbs = 0;
-
-                if (flags < 0 || fcntl(fd, F_SETFL, (flags & ~O_NONBLOCK) | O_DIRECT) < 0)
-                        return -errno;
-                if (ioctl(fd, BLKSSZGET, &lbs) == 0 && lbs > (int) align &&
-                    (lbs & (lbs - 1)) == 0)
-                        align = (size_t) lbs;
-        }
+        if (S_ISBLK(st.st_mode) && (r = mmp_fd_make_direct(fd, &align, &direct)) < 0)
+                return r;
 
         ret->stage = "reading the superblock";
         r = read_window(fd, MMP_SB_OFFSET, MMP_SB_SIZE, align, &sbuf, &p);

@@ -46,6 +46,7 @@
 
 #include "macro.h"
 #include "io.h"
+#include "mmp-names.h"
 #include "io-internal.h"
 
 #define HEAP_NONE         SIZE_MAX
@@ -130,11 +131,7 @@ struct mmpd_io {
 
 mmp_usec_t mmpd_now(void)
 {
-        struct timespec ts;
-
-        /* Cannot fail for a valid clock id and pointer. */
-        (void) clock_gettime(CLOCK_BOOTTIME, &ts);
-        return (mmp_usec_t) ts.tv_sec * MMP_USEC_PER_SEC + (mmp_usec_t) ts.tv_nsec / 1000;
+        return mmp_boottime_usec();
 }
 
 /* ---- deadline heap ----------------------------------------------------- */

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -42,5 +46,33 @@ int mmp_pread_span(int fd, size_t align, uint64_t off, size_t len,
         *ret_len = got > off - start ? got - (off - start) : 0;
         if (*ret_len > len)
                 *ret_len = len;
+        return 0;
+}
+
+int mmp_fd_make_direct(int fd, size_t *ret_align, bool *ret_direct)
+{
+        struct stat st;
+        int flags, ssz = 0;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return -errno;
+        if (!S_ISBLK(st.st_mode)) {
+                if ((flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+                        return -errno;
+                *ret_align = 4096;
+                *ret_direct = false;
+                return 0;
+        }
+        if (fcntl(fd, F_SETFL, (flags & ~O_NONBLOCK) | O_DIRECT) < 0)
+                return -errno;
+        if (ioctl(fd, BLKSSZGET, &ssz) < 0)
+                return -errno;
+        if (ssz < 512 || (ssz & (ssz - 1)) != 0)
+                return -EINVAL;
+        *ret_align = (size_t) ssz;
+        *ret_direct = true;
         return 0;
 }

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,3 +19,13 @@
  */
 int mmp_pread_span(int fd, size_t align, uint64_t off, size_t len,
                    void **ret_mem, const uint8_t **ret_data, size_t *ret_len);
+
+/*
+ * Prepare @fd for reading the MMP structures: a block device gets O_DIRECT
+ * (set on this fd, so a path cannot be swapped between a check and the
+ * open) and *ret_align its logical sector size (BLKSSZGET); a failed
+ * BLKSSZGET is an error (-errno), a size that is not a power of two >= 512
+ * is -EINVAL.  Anything else is read buffered with *ret_align 4096.
+ * Clears O_NONBLOCK.  *ret_direct says which.
+ */
+int mmp_fd_make_direct(int fd, size_t *ret_align, bool *ret_direct);
