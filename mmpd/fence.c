@@ -23,18 +23,10 @@
 
 #include "fence.h"
 #include "log.h"
-#include "manager.h"
 #include "offload.h"
-#include "volume.h"
 
 extern char **environ;
 
-/* Shares of the time left, by stage; the tail keeps a slice for (e) and slack. */
-#define W_HOOK     3
-#define W_KILL     4
-#define W_SHUTDOWN 2
-#define W_TAIL     1
-#define FENCE_MIN_STAGE_USEC (200 * 1000)   /* when already late: still try */
 #define FENCE_POLL_SEC 0.05
 
 /* journald MESSAGE_IDs, one per stage (docs/fencing.md lists them). */
@@ -72,7 +64,7 @@ struct fence_run {
         mmp_usec_t started, finished, deadline, stage_end, grace_end;
         bool failed, late;
 
-        ev_timer timer;
+        struct mmpd_timer timer;    /* CLOCK_BOOTTIME: a suspend does not stretch a stage */
         ev_child child;
         pid_t child_pid;
         struct offload_job *job;
@@ -81,30 +73,26 @@ struct fence_run {
         const enum fence_stage *order;  /* the stages in the order they run */
 };
 
-/* The usual order: the hook may stop services gracefully before users are
- * killed, and a filesystem is shut down once nothing uses it any more. */
-static const enum fence_stage order_users_first[] = {
-        FENCE_STAGE_NOTIFY, FENCE_STAGE_HOOK, FENCE_STAGE_KILL, FENCE_STAGE_SHUTDOWN,
-        FENCE_STAGE_LAST_RESORT, FENCE_STAGE_DONE,
-};
-/* A volume handed to a kernel mount: the kernel writes to it until it is
- * shut down, so FS_IOC_SHUTDOWN comes first, then its users. */
-static const enum fence_stage order_shutdown_first[] = {
-        FENCE_STAGE_NOTIFY, FENCE_STAGE_SHUTDOWN, FENCE_STAGE_HOOK, FENCE_STAGE_KILL,
-        FENCE_STAGE_LAST_RESORT, FENCE_STAGE_DONE,
-};
+static struct fence_plan plan_of(const struct fence_run *r)
+{
+        return (struct fence_plan) {
+                .order = r->order, .hook = r->cfg.hook, .kill = r->cfg.kill,
+                .shutdown = r->cfg.shutdown, .have_rdev = r->rdev != 0,
+        };
+}
 
 static size_t stage_pos(const struct fence_run *r, enum fence_stage s)
 {
-        size_t i = 0;
+        struct fence_plan p = plan_of(r);
 
-        while (r->order[i] != s && r->order[i] != FENCE_STAGE_DONE)
-                i++;
-        return i;
+        return fence_stage_pos(&p, s);
 }
 
 struct fencer {
         struct manager *m;
+        struct mmpd_timers *timers;
+        void (*done)(void *userdata);
+        void *userdata;
         struct subscription *sub;
         struct offload *off;
         struct fence_run *runs;
@@ -152,37 +140,19 @@ static void fence_log(struct fence_run *r, int prio, const char *fmt, ...)
 
 /* ---- time ------------------------------------------------------------------ */
 
-/* The weights of stage @s and of every stage after it in this run's order. */
-static unsigned weight_from(const struct fence_run *r, enum fence_stage s)
-{
-        size_t from = stage_pos(r, s);
-        unsigned w = W_TAIL;
-
-        if (stage_pos(r, FENCE_STAGE_HOOK) >= from && r->cfg.hook)
-                w += W_HOOK;
-        if (stage_pos(r, FENCE_STAGE_KILL) >= from && r->cfg.kill && r->rdev)
-                w += W_KILL;
-        if (stage_pos(r, FENCE_STAGE_SHUTDOWN) >= from && r->cfg.shutdown && r->rdev)
-                w += W_SHUTDOWN;
-        return w;
-}
-
 /* This stage's share of the time left before the deadline. */
-static mmp_usec_t stage_budget(struct fence_run *r, unsigned weight)
+static mmp_usec_t stage_budget(struct fence_run *r)
 {
-        mmp_usec_t now = mmpd_now(), left = r->deadline > now ? r->deadline - now : 0;
-        mmp_usec_t b = left * weight / weight_from(r, r->stage);
+        struct fence_plan p = plan_of(r);
+        mmp_usec_t now = mmpd_now();
 
-        return b < FENCE_MIN_STAGE_USEC ? FENCE_MIN_STAGE_USEC : b;
+        return fence_stage_budget(&p, r->stage, r->deadline > now ? r->deadline - now : 0);
 }
 
 static void arm(struct fence_run *r, double after)
 {
-        struct ev_loop *loop = manager_loop(r->f->m);
-
-        ev_timer_stop(loop, &r->timer);
-        ev_timer_set(&r->timer, after > 0 ? after : 0., 0.);
-        ev_timer_start(loop, &r->timer);
+        mmpd_timer_arm(r->f->timers, &r->timer,
+                       mmpd_now() + (after > 0 ? (mmp_usec_t) (after * MMP_USEC_PER_SEC) : 0));
 }
 
 static double until(mmp_usec_t at)
@@ -473,26 +443,20 @@ static void last_resort(struct fence_run *r)
 
 static void next_stage(struct fence_run *r)
 {
-        struct ev_loop *loop = manager_loop(r->f->m);
         mmp_usec_t b;
         int e;
 
-        ev_timer_stop(loop, &r->timer);
+        mmpd_timer_stop(r->f->timers, &r->timer);
         for (;;) {
                 r->stage = r->order[stage_pos(r, r->stage) + 1];
-                if (r->stage == FENCE_STAGE_HOOK && !r->cfg.hook)
-                        continue;
-                /* Without a device number (a volume on a regular file) there
-                 * is nothing to match users or mounts against. */
-                if (r->stage == FENCE_STAGE_KILL && (!r->cfg.kill || !r->rdev))
-                        continue;
-                if (r->stage == FENCE_STAGE_SHUTDOWN && (!r->cfg.shutdown || !r->rdev))
-                        continue;
-                break;
+                struct fence_plan p = plan_of(r);
+
+                if (fence_plan_runs(&p, r->stage))
+                        break;
         }
         switch (r->stage) {
         case FENCE_STAGE_HOOK:
-                b = stage_budget(r, W_HOOK);
+                b = stage_budget(r);
                 if (r->cfg.hook_timeout > 0 && (mmp_usec_t) (r->cfg.hook_timeout * MMP_USEC_PER_SEC) < b)
                         b = (mmp_usec_t) (r->cfg.hook_timeout * MMP_USEC_PER_SEC);
                 r->stage_end = mmpd_now() + b;
@@ -509,14 +473,14 @@ static void next_stage(struct fence_run *r)
                 arm(r, until(r->stage_end));
                 return;
         case FENCE_STAGE_KILL:
-                r->stage_end = mmpd_now() + stage_budget(r, W_KILL);
+                r->stage_end = mmpd_now() + stage_budget(r);
                 r->grace_end = 0;
                 r->killing = false;
                 fence_log(r, LOG_WARNING, "looking for local users (%.3f s)", until(r->stage_end));
                 start_job(r, false, until(r->stage_end));
                 return;
         case FENCE_STAGE_SHUTDOWN:
-                r->stage_end = mmpd_now() + stage_budget(r, W_SHUTDOWN);
+                r->stage_end = mmpd_now() + stage_budget(r);
                 fence_log(r, LOG_WARNING, "FS_IOC_SHUTDOWN on each mount (%.3f s)", until(r->stage_end));
                 start_job(r, true, until(r->stage_end));
                 return;
@@ -535,14 +499,16 @@ static void next_stage(struct fence_run *r)
                           r->late ? "late" : r->failed ? "failed" : "fenced",
                           ((long long) r->deadline - (long long) r->finished) / 1000);
                 pet_check(r->f);
-                manager_fence_done(r->f->m);
+                if (r->f->done)
+                        r->f->done(r->f->userdata);
                 return;
         }
 }
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_timer(struct mmpd_timer *t, void *userdata)
 {
-        struct fence_run *r = w->data;
+        struct fence_run *r = userdata;
+        struct ev_loop *loop = manager_loop(r->f->m);
 
         switch (r->stage) {
         case FENCE_STAGE_HOOK:
@@ -569,7 +535,7 @@ static struct fence_run *run_free(struct fence_run *r)
 {
         struct ev_loop *loop = manager_loop(r->f->m);
 
-        ev_timer_stop(loop, &r->timer);
+        mmpd_timer_stop(r->f->timers, &r->timer);
         ev_child_stop(loop, &r->child);
         if (r->job)
                 offload_cancel(r->f->off, r->job);
@@ -622,19 +588,18 @@ static void start_run(struct fencer *f, const struct volume_event *ev)
                 return;
         }
         r->f = f;
-        r->order = ev->info->in_use && ev->info->sm.user == MMP_USER_KERNEL ? order_shutdown_first
-                                                                             : order_users_first;
-        r->rdev = ev->volume->dev ? mmpd_dev_rdev(ev->volume->dev) : 0;
+        r->order = ev->info->in_use && ev->info->sm.user == MMP_USER_KERNEL ? fence_order_shutdown_first
+                                                                             : fence_order_users_first;
+        r->rdev = ev->info->rdev;
         r->reason = ev->error;
         snprintf(r->reason_text, sizeof(r->reason_text), "%s", ev->reason ? ev->reason : strerror(-ev->error));
         r->started = mmpd_now();
         /* No known good write (a resumed hold that never wrote): already due. */
         r->deadline = ev->info->sm.deadlines.peer_write_at ? ev->info->sm.deadlines.peer_write_at : r->started;
-        ev_timer_init(&r->timer, on_timer, 0., 0.);
-        ev_set_priority(&r->timer, MMPD_PRIO_HEARTBEAT);
+        mmpd_timer_init(&r->timer, on_timer, r);
         ev_child_init(&r->child, on_child, 0, 0);
         ev_set_priority(&r->child, MMPD_PRIO_HEARTBEAT);
-        r->timer.data = r->child.data = r;
+        r->child.data = r;
         r->next = f->runs;
         f->runs = r;
         r->stage = FENCE_STAGE_NOTIFY;
@@ -714,7 +679,8 @@ static void on_pet(struct ev_loop *loop, ev_timer *w, int revents)
                 log_warning("watchdog: write failed: %s", strerror(errno));
 }
 
-int fencer_new(struct manager *m, struct fencer **ret)
+int fencer_new(struct manager *m, struct mmpd_timers *timers, void (*done)(void *userdata),
+               void *userdata, struct fencer **ret)
 {
         const struct mmpd_conf *conf = manager_conf(m);
         struct fencer *f = calloc(1, sizeof(*f));
@@ -723,6 +689,9 @@ int fencer_new(struct manager *m, struct fencer **ret)
         if (!f)
                 return -ENOMEM;
         f->m = m;
+        f->timers = timers;
+        f->done = done;
+        f->userdata = userdata;
         f->wd_fd = -1;
         r = offload_new(manager_loop(m), 64, &f->off);
         if (r < 0)

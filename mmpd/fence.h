@@ -22,38 +22,51 @@
 
 #include <ev.h>
 
+#include "manager.h"
 #include "mmp-timing.h"
+#include "timer.h"
 
-struct manager;
 struct fencer;
 
-enum fence_stage {
-        FENCE_STAGE_NONE,
-        FENCE_STAGE_NOTIFY,
-        FENCE_STAGE_HOOK,
-        FENCE_STAGE_KILL,
-        FENCE_STAGE_SHUTDOWN,
-        FENCE_STAGE_LAST_RESORT,
-        FENCE_STAGE_DONE,
-};
-
-/* For status: what the fence of one volume did. */
-struct fence_info {
-        enum fence_stage stage;
-        const char *stage_name;      /* as in io.mmpd's Fence.stage */
-        mmp_usec_t started;          /* 0: never fenced */
-        mmp_usec_t finished;         /* 0: still running */
-        mmp_usec_t deadline;         /* last good write + W */
-        const char *outcome;         /* "running", "fenced", "failed", "late" */
-};
-
-int fencer_new(struct manager *m, struct fencer **ret);
+/* The fencer subscribes to @m's events; @done runs when a fence run
+ * finishes (a pending shutdown may go on).  Stage deadlines are @timers. */
+int fencer_new(struct manager *m, struct mmpd_timers *timers, void (*done)(void *userdata),
+               void *userdata, struct fencer **ret);
 struct fencer *fencer_free(struct fencer *f);
 /* 0 and *ret filled when @volume_name has (or had) a fence run. */
 int fencer_get(struct fencer *f, const char *volume_name, struct fence_info *ret);
 const char *fence_stage_name(enum fence_stage s);
 /* A fence is running: shutdown waits for it (each is bounded by its deadline). */
 bool fencer_busy(struct fencer *f);
+
+/* ---- fence-plan.c: the time budget, pure ---- */
+
+#define FENCE_MIN_STAGE_USEC (200 * 1000)   /* when already late: still try */
+
+/* The usual order: the hook may stop services gracefully before users are
+ * killed, and a filesystem is shut down once nothing uses it any more. */
+extern const enum fence_stage fence_order_users_first[];
+/* A volume handed to a kernel mount: the kernel writes to it until it is
+ * shut down, so FS_IOC_SHUTDOWN comes first, then its users. */
+extern const enum fence_stage fence_order_shutdown_first[];
+
+struct fence_plan {
+        const enum fence_stage *order;  /* ends with FENCE_STAGE_DONE */
+        bool hook, kill, shutdown;      /* configured */
+        bool have_rdev;                 /* a block device (kill/shutdown can match it) */
+};
+
+size_t fence_stage_pos(const struct fence_plan *p, enum fence_stage s);
+/* Does stage @s run at all in this plan? */
+bool fence_plan_runs(const struct fence_plan *p, enum fence_stage s);
+/*
+ * Stage @s's share of @left (the time to the deadline when it starts): its
+ * weight (hook 3, kill 4, shutdown 2) over the weights of it and every
+ * stage after it that runs, plus a tail share of 1 kept for the last
+ * resort and slack; never less than FENCE_MIN_STAGE_USEC, so a stage that
+ * starts late still gets its try.
+ */
+mmp_usec_t fence_stage_budget(const struct fence_plan *p, enum fence_stage s, mmp_usec_t left);
 
 /* ---- fence-proc.c: blocking helpers for offload threads ---- */
 

@@ -6,10 +6,13 @@ include mmpd/varlink.mk
 sbin_PROGRAMS += mmpd/mmpd
 mmpd_mmpd_SOURCES = \
 	mmpd/main.c \
+	mmpd/daemon.c mmpd/daemon.h \
 	mmpd/log.c mmpd/log.h \
 	mmpd/manager.c mmpd/manager.h \
 	mmpd/volume.c mmpd/volume.h \
-	mmpd/fence.c mmpd/fence-proc.c mmpd/fence.h \
+	mmpd/timer.c mmpd/timer.h \
+	mmpd/fence.c mmpd/fence-proc.c mmpd/fence-plan.c mmpd/fence.h \
+	mmpd/fdstore.c mmpd/fdstore.h \
 	mmpd/systemd.c mmpd/systemd.h
 mmpd_mmpd_CFLAGS = $(AM_CFLAGS) $(SYSTEMD_CFLAGS) $(EXT2FS_CFLAGS)
 mmpd_mmpd_LDADD = \

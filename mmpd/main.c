@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* mmpd: glue only.  The work is in manager.c and volume.c. */
+/* mmpd: options and the loop.  daemon.c puts the pieces together. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -11,7 +11,8 @@
 #include <ev.h>
 
 #include "log.h"
-#include "manager.h"
+#include "conf.h"
+#include "daemon.h"
 
 static void usage(FILE *f)
 {
@@ -52,8 +53,8 @@ int main(int argc, char **argv)
                 { "version", no_argument, NULL, 'V' },
                 {}
         };
-        struct manager_options opts = {};
-        struct manager *m = NULL;
+        struct daemon_options opts = {};
+        struct daemon *d = NULL;
         struct ev_loop *loop;
         int c, r;
 
@@ -101,13 +102,13 @@ int main(int argc, char **argv)
                 log_error("cannot create the event loop");
                 return EXIT_FAILURE;
         }
-        r = manager_new(loop, &opts, &m);
+        r = daemon_new(loop, &opts, &d);
         if (r < 0)
                 return EXIT_FAILURE;
-        r = manager_start(m);
+        r = daemon_start(d);
         if (r >= 0)
                 ev_run(loop, 0);
-        manager_free(m);
+        daemon_free(d);
         ev_loop_destroy(loop);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The volume registry and the daemon's life cycle.  The control plane
- * (varlink server) and systemd glue talk to volumes only through this API;
- * nothing here knows about sockets or JSON.
+ * The volume registry and its event bus.  Volumes are created here, from a
+ * runtime claim, a static [volume] section or a hold resumed from the fd
+ * store, with the options the configuration gives them; their outcomes go
+ * to subscribers.  Nothing here knows about sockets, JSON, systemd or
+ * fencing: those subscribe (see daemon.c, the composition root).
  */
 #pragma once
 
@@ -12,124 +14,79 @@
 #include <ev.h>
 
 #include "conf.h"
-#include "fence.h"
 #include "mmp-sm.h"
+#include "volume.h"
 
 struct manager;
-struct volume;
-
-/* A snapshot of one volume for status, Check and events. */
-struct volume_info {
-        const char *name;
-        const char *device;
-        enum mmp_state state;
-        enum mmp_phase phase;
-        bool is_static;              /* from the config file */
-        bool have_sb;
-        struct mmp_sb sb;
-        struct mmp_sm_status sm;     /* seq, last_good, deadlines, holder... */
-        int error;                   /* last error (-errno), 0 = none */
-        const char *error_text;      /* human text for error, or NULL */
-        mmp_usec_t claim_started;    /* monotonic */
-        mmp_usec_t wait_until;       /* claim waits: when the current wait ends */
-        mmp_usec_t now;              /* monotonic time of the snapshot */
-        uint64_t wall_now;           /* wall time of the snapshot (to convert) */
-        bool have_fence;             /* this volume was (or is being) fenced */
-        struct fence_info fence;
-        /* Handed to a local user (state IN_USE, or LOST while in use):
-         * sm.user, sm.user_block... and these. */
-        bool in_use;
-        pid_t use_pid;               /* tool: the process; 0 otherwise */
-        const char *use_mount_point; /* kernel: where the caller mounted it, or NULL */
-        bool use_keep;               /* re-claim when the use ends */
-};
-
-enum volume_event_type {
-        VOLUME_EVENT_PROGRESS,       /* claim moved to another phase */
-        VOLUME_EVENT_CLAIMED,
-        VOLUME_EVENT_REFUSED,
-        VOLUME_EVENT_RELEASED,
-        VOLUME_EVENT_LOST,
-        VOLUME_EVENT_SLOW_IO,        /* an I/O took longer than half the update interval */
-        VOLUME_EVENT_CHECK_INTERVAL, /* the check_interval we write changed */
-        VOLUME_EVENT_REMOVED,        /* the volume object is going away */
-        VOLUME_EVENT_HANDOFF,        /* CLEAN written / writes stopped: start the user */
-        VOLUME_EVENT_IN_USE,         /* the local user's first write is on disk */
-        VOLUME_EVENT_USE_ENDED,      /* error 0: released by the user; else why it failed */
-        VOLUME_EVENT_USE_BUSY,       /* EndUse found the user still writing (not for Watch) */
-};
-
-struct volume_event {
-        enum volume_event_type type;
-        struct volume *volume;
-        const struct volume_info *info;
-        int error;                   /* REFUSED/LOST/RELEASED */
-        const char *reason;
-        mmp_usec_t io_usec;          /* SLOW_IO */
-};
-
-typedef void (*volume_event_cb)(const struct volume_event *ev, void *userdata);
 struct subscription;
 
-struct manager_options {
-        const char *config_path;     /* NULL = default */
-        bool config_must_exist;
-        const char *node_name;       /* overrides config */
-        const char *socket_path;     /* overrides config */
-        bool keep_on_stop;           /* true overrides config */
+typedef void (*volume_event_cb)(const struct volume_event *ev, void *userdata);
+typedef void (*volume_beat_cb)(struct volume *v, const struct mmp_sm_status *st, void *userdata);
+/* Adds what the owner knows to a snapshot (the fence of a lost volume). */
+typedef void (*volume_info_hook)(struct volume *v, struct volume_info *info, void *userdata);
+
+struct manager_env {
+        struct ev_loop *loop;
+        struct mmpd_io *io;
+        struct mmpd_timers *timers;
+        const char *node_name;       /* outlives the manager */
 };
 
-int manager_new(struct ev_loop *loop, const struct manager_options *opts, struct manager **ret);
+int manager_new(const struct manager_env *env, const struct mmpd_conf *conf, struct manager **ret);
 struct manager *manager_free(struct manager *m);
-/* Claim the static volumes, open the control socket, notify READY=1. */
-int manager_start(struct manager *m);
-/* Re-read the config; on error keep the old one and return -errno. */
-int manager_reload(struct manager *m);
 struct ev_loop *manager_loop(struct manager *m);
 const struct mmpd_conf *manager_conf(struct manager *m);
 const char *manager_node_name(struct manager *m);
-struct fencer *manager_fencer(struct manager *m);   /* fence.h */
+void manager_set_info_hook(struct manager *m, volume_info_hook hook, void *userdata);
 
 /*
  * Claim a device at runtime.  @device is a path; @name defaults to the path.
  * @fd >= 0: use this already-open fd (dup'd; the caller keeps its own).
  * Returns the volume (claim in progress) or -EEXIST if the device or name is
- * already registered (*ret is then set to that volume), -errno on open errors.
- * Progress and the outcome arrive as events.
+ * already registered (*ret is then set to that volume), -ESHUTDOWN while
+ * stopping, -errno on open errors.  Progress and the outcome arrive as events.
  */
 int manager_claim(struct manager *m, const char *device, const char *name, int fd,
                   struct volume **ret);
+/* Take over a hold a previous mmpd recorded (no claim wait). */
+struct manager_resume {
+        const char *device, *name;
+        int fd;                      /* the stored fd (dup'd) */
+        uint32_t seq;
+        uint16_t check_interval;
+        mmp_usec_t last_good;
+};
+int manager_resume(struct manager *m, const struct manager_resume *res, struct volume **ret);
 /* Release: writes CLEAN if held; the volume is removed after RELEASED. */
 int manager_release(struct manager *m, struct volume *v);
-
-/*
- * Hand a held volume to a local user (see volume.h).  -ENOLCK: not held;
- * -EBUSY: already in use; -EINVAL: bad arguments; -ESRCH: no such pid.
- * Outcome as events: HANDOFF (go), then IN_USE, or USE_ENDED/LOST.
- */
-struct handoff_request {
-        int user;                    /* enum mmp_user */
-        int mode;                    /* enum mmp_handoff_mode; -1 = the volume's */
-        pid_t pid;                   /* tool */
-        const char *mount_point;     /* kernel, informational */
-        bool keep;
-};
+/* See volume_handoff(), volume_end_use(). */
 int manager_handoff(struct manager *m, struct volume *v, const struct handoff_request *req);
-/* End the local use: @keep -1 = as given to the handoff.  Outcome as
- * events: USE_ENDED then RELEASED or a re-claim, USE_BUSY, or LOST. */
 int manager_end_use(struct manager *m, struct volume *v, int keep);
 /* Look a volume up by name, by path, or by the device node it resolves to. */
 struct volume *manager_find(struct manager *m, const char *device_or_name);
+
+/* Claim every static volume not registered yet (start, reload). */
+void manager_claim_static(struct manager *m);
+/* A new configuration (the old one stays valid until this returns):
+ * static volumes gone from it are released, unusable ones retried, new ones
+ * claimed.  The caller keeps @conf alive while the manager uses it. */
+void manager_set_conf(struct manager *m, const struct mmpd_conf *conf);
+/* Stop: refuse new claims, release every volume (a volume in local use is
+ * left to its user).  Whether anything is still in progress: manager_busy(). */
+void manager_stop(struct manager *m);
+bool manager_busy(struct manager *m);
 
 /* Iterate: first/next in registration order; NULL at the end. */
 struct volume *manager_first(struct manager *m);
 struct volume *manager_next(struct manager *m, struct volume *v);
 unsigned manager_count(struct manager *m, enum mmp_state state);
 
+/* volume_fill_info() and the info hook. */
 void volume_get_info(struct volume *v, struct volume_info *ret);
-const char *volume_name(const struct volume *v);
 
-/* Event subscription (Watch, claim progress).  Callbacks run on the loop;
- * a callback may unsubscribe itself.  Unsubscribe returns NULL. */
+/* Event subscription (Watch, claim progress, fd store, fencer).  Callbacks
+ * run on the loop; a callback may unsubscribe itself.  Unsubscribe returns
+ * NULL.  Beat subscribers are called after every step of a held volume. */
 struct subscription *manager_subscribe(struct manager *m, volume_event_cb cb, void *userdata);
+struct subscription *manager_subscribe_beats(struct manager *m, volume_beat_cb cb, void *userdata);
 struct subscription *manager_unsubscribe(struct manager *m, struct subscription *s);

@@ -15,10 +15,142 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "conf.h"
 #include "log.h"
 #include "volume.h"
 
 #define SB_READ_SIZE 4096u      /* covers the superblock at any sector size */
+
+struct volume {
+        struct volume_host host;
+        char *name;
+        char *device;
+        char *bdevname;         /* short name written to the MMP block */
+        char *host_name;        /* opts.host_name, ours */
+        struct volume_opts opts;
+        void *slots[VOLUME_SLOT_MAX];
+
+        struct mmpd_dev *dev;
+        struct mmpd_ioreq *req;
+        struct mmp_sm *sm;
+        bool have_sb;
+        struct mmp_sb sb;
+        bool reading_sb;
+
+        struct mmpd_timer timer;        /* the state machine's wake_at */
+        bool has_pending;
+        struct mmp_action pending;      /* I/O deferred until a timed-out one drains */
+        enum mmpd_io_op op;             /* the I/O in flight */
+        bool op_beat;                   /* ...is a heartbeat write */
+        mmp_usec_t beat_due;            /* when that heartbeat was due */
+
+        enum mmp_state state;
+        enum mmp_phase phase;
+        int error;
+        const char *error_text;
+        char *error_buf;                /* error_text when it is ours to free */
+        mmp_usec_t claim_started;
+        mmp_usec_t wait_until;
+        bool removing;                  /* release requested: done() after RELEASED */
+        bool slow[2];                   /* last read/write was slow (for event edges) */
+        unsigned last_ci;
+        bool have_stats;
+        struct volume_stats stats;
+
+        /* handed to a local user */
+        struct {
+                int user;               /* enum mmp_user, MMP_USER_NONE when not in use */
+                pid_t pid;
+                int pidfd;              /* tool: readable once it exits; -1 */
+                ev_io pid_watcher;
+                char *mount_point;
+                bool keep;
+                bool exited;            /* tool: its process has exited */
+                bool seen_reported;     /* VOLUME_EVENT_IN_USE was sent */
+                bool reclaiming;        /* the use ended; claiming again */
+        } use;
+
+        bool resuming;                  /* started by volume_resume() */
+        bool probing;                   /* resume: reading the MMP block first */
+        struct {
+                uint32_t seq;
+                uint16_t check_interval;
+                mmp_usec_t last_good;
+        } resume;
+};
+
+static void emit(struct volume *v, enum volume_event_type type, int error, const char *reason,
+                 mmp_usec_t io_usec)
+{
+        if (v->host.event)
+                v->host.event(v, type, error, reason, io_usec, v->host.userdata);
+}
+
+static void done(struct volume *v)
+{
+        if (v->host.done)
+                v->host.done(v, v->host.userdata);
+}
+
+/* ---- accessors ------------------------------------------------------------ */
+
+enum mmp_state volume_state(const struct volume *v) { return v->state; }
+bool volume_is_static(const struct volume *v) { return v->opts.is_static; }
+bool volume_has_device(const struct volume *v) { return v->dev != NULL; }
+bool volume_is_removing(const struct volume *v) { return v->removing; }
+void *volume_slot(const struct volume *v, enum volume_slot s) { return v->slots[s]; }
+void volume_set_slot(struct volume *v, enum volume_slot s, void *data) { v->slots[s] = data; }
+
+bool volume_is_busy(const struct volume *v)
+{
+        return v->state == MMP_STATE_CLAIMING || v->state == MMP_STATE_HELD ||
+               v->state == MMP_STATE_RELEASING || v->reading_sb;
+}
+
+bool volume_same_device(const struct volume *v, const struct stat *st)
+{
+        return v->dev && mmpd_dev_is(v->dev, st);
+}
+
+int volume_open_shared(struct volume *v)
+{
+        return v->dev ? mmpd_dev_open_shared(v->dev) : -ENODEV;
+}
+
+int volume_set_exclusive(struct volume *v, bool exclusive)
+{
+        return v->dev ? mmpd_dev_set_exclusive(v->dev, exclusive) : -ENODEV;
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+const mmp_usec_t volume_hist_bounds[VOLUME_HIST_BUCKETS - 1] = {
+        50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000, 100000, 250000,
+        500000, 1000000, 2500000, 5000000,
+};
+
+void volume_hist_add(struct volume_hist *h, mmp_usec_t usec)
+{
+        unsigned i = 0;
+
+        while (i < VOLUME_HIST_BUCKETS - 1 && usec > volume_hist_bounds[i])
+                i++;
+        h->count[i]++;
+        h->n++;
+        h->sum += usec;
+        if (usec > h->max)
+                h->max = usec;
+}
+
+void volume_hist_merge(struct volume_hist *into, const struct volume_hist *h)
+{
+        for (unsigned i = 0; i < VOLUME_HIST_BUCKETS; i++)
+                into->count[i] += h->count[i];
+        into->n += h->n;
+        into->sum += h->sum;
+        if (h->max > into->max)
+                into->max = h->max;
+}
 
 static void volume_perform(struct volume *v, const struct mmp_action *a);
 
@@ -59,7 +191,7 @@ static void set_state(struct volume *v, enum mmp_state state, enum mmp_phase pha
         v->state = state;
         v->phase = phase;
         if (progress)
-                manager_volume_event(v->m, v, VOLUME_EVENT_PROGRESS, 0, NULL, 0);
+                emit(v, VOLUME_EVENT_PROGRESS, 0, NULL, 0);
 }
 
 static void fail_claim(struct volume *v, int err, const char *text)
@@ -69,28 +201,22 @@ static void fail_claim(struct volume *v, int err, const char *text)
         v->state = MMP_STATE_REFUSED;
         v->phase = MMP_PHASE_NONE;
         log_vol(v, LOG_ERR, "cannot claim: %s", text);
-        manager_volume_event(v->m, v, VOLUME_EVENT_REFUSED, err, text, 0);
-        manager_volume_done(v->m, v);
+        emit(v, VOLUME_EVENT_REFUSED, err, text, 0);
+        done(v);
 }
 
 /* ---- timer ---------------------------------------------------------------- */
 
 static void arm_timer(struct volume *v, mmp_usec_t at)
 {
-        struct ev_loop *loop = manager_loop(v->m);
-        mmp_usec_t now;
-
         /* Every step of every heartbeat ends here, mostly with the same fence
          * deadline while an I/O is in flight: leave the timer heap alone then. */
-        if (at == v->armed_at && ev_is_active(&v->timer))
+        if (at == v->timer.at)
                 return;
-        ev_timer_stop(loop, &v->timer);
-        v->armed_at = at;
-        if (at == MMP_USEC_INFINITY)
-                return;
-        now = mmpd_now();
-        ev_timer_set(&v->timer, at > now ? (double) (at - now) / MMP_USEC_PER_SEC : 0., 0.);
-        ev_timer_start(loop, &v->timer);
+        if (mmpd_timer_arm(v->host.timers, &v->timer, at) < 0)
+                /* Out of memory for the heap: poll instead of sleeping past
+                 * a deadline (the state machine re-arms on every step). */
+                mmpd_timer_arm(v->host.timers, &v->timer, mmpd_now() + MMP_USEC_PER_SEC / 10);
 }
 
 static int step(struct volume *v, struct mmp_event *ev)
@@ -107,10 +233,12 @@ static int step(struct volume *v, struct mmp_event *ev)
         return r;
 }
 
-static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
+static void on_timer(struct mmpd_timer *t, void *userdata)
 {
-        struct volume *v = w->data;
+        struct volume *v = userdata;
 
+        /* A heartbeat's lateness is counted from here (volume_stats). */
+        v->beat_due = v->state == MMP_STATE_HELD ? t->due : 0;
         if (v->sm)
                 step(v, &(struct mmp_event) { .type = MMP_EV_TIMER });
 }
@@ -119,6 +247,7 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 static void submit(struct volume *v, const struct mmp_action *a)
 {
+        mmp_usec_t now;
         int r;
 
         if (mmpd_ioreq_busy(v->req)) {
@@ -130,7 +259,13 @@ static void submit(struct volume *v, const struct mmp_action *a)
         v->op = a->type == MMP_ACT_WRITE ? MMPD_IO_WRITE : MMPD_IO_READ;
         if (v->op == MMPD_IO_WRITE)
                 memcpy(mmpd_ioreq_buf(v->req), a->data, a->len);
-        r = mmpd_ioreq_submit(v->req, v->op, a->offset, a->len, mmpd_now() + io_timeout(v));
+        now = mmpd_now();
+        v->op_beat = v->op == MMPD_IO_WRITE && v->state == MMP_STATE_HELD && v->beat_due;
+        if (v->op_beat) {
+                v->have_stats = true;
+                volume_hist_add(&v->stats.submit_late, now > v->beat_due ? now - v->beat_due : 0);
+        }
+        r = mmpd_ioreq_submit(v->req, v->op, a->offset, a->len, now + io_timeout(v));
         if (r < 0)
                 step(v, &(struct mmp_event) { .type = MMP_EV_IO_ERROR, .error = r });
 }
@@ -144,7 +279,7 @@ static void note_io_time(struct volume *v, mmp_usec_t usec)
                 log_vol(v, LOG_WARNING, "slow I/O: %s took %.3f s (update interval %u s)",
                         v->op == MMPD_IO_WRITE ? "write" : "read", (double) usec / MMP_USEC_PER_SEC,
                         update_interval(v));
-                manager_volume_event(v->m, v, VOLUME_EVENT_SLOW_IO, 0, NULL, usec);
+                emit(v, VOLUME_EVENT_SLOW_IO, 0, NULL, usec);
         } else if (!slow && *was) {
                 log_vol(v, LOG_NOTICE, "%s I/O is fast again (%.3f s)", v->op == MMPD_IO_WRITE ? "write" : "read",
                         (double) usec / MMP_USEC_PER_SEC);
@@ -168,8 +303,22 @@ static void on_io(struct mmpd_ioreq *req, ssize_t result, void *userdata)
                 on_probe_read(v, result);
                 return;
         }
-        if (result >= 0)
-                note_io_time(v, mmpd_ioreq_last_duration(req));
+        if (result >= 0) {
+                mmp_usec_t took = mmpd_ioreq_last_duration(req);
+
+                note_io_time(v, took);
+                v->have_stats = true;
+                volume_hist_add(&v->stats.io, took);
+                if (v->op_beat) {
+                        mmp_usec_t now = mmpd_now();
+
+                        volume_hist_add(&v->stats.landed_late, now > v->beat_due ? now - v->beat_due : 0);
+                }
+        }
+        if (v->op_beat) {
+                v->op_beat = false;
+                v->beat_due = 0;
+        }
         if (result < 0) {
                 ev.type = MMP_EV_IO_ERROR;
                 ev.error = (int) result;
@@ -199,7 +348,7 @@ static void on_io_idle(struct mmpd_ioreq *req, void *userdata)
                         submit(v, &v->pending);
         } else if (v->removing && v->state != MMP_STATE_CLAIMING && v->state != MMP_STATE_HELD &&
                    v->state != MMP_STATE_RELEASING) {
-                manager_volume_done(v->m, v);
+                done(v);
         }
 }
 
@@ -209,11 +358,11 @@ static void start_sm(struct volume *v)
 {
         struct mmp_sm_config cfg = {
                 .sb = v->sb,
-                .nodename = manager_node_name(v->m),
+                .nodename = v->host.node_name,
                 .bdevname = v->bdevname,
                 .margin = (mmp_usec_t) (v->opts.margin * MMP_USEC_PER_SEC),
                 .spread = true,
-                .local_names = (const char *const[]) { manager_conf(v->m)->host_name, NULL },
+                .local_names = (const char *const[]) { v->host_name, NULL },
         };
         mmp_usec_t period;
         int r;
@@ -228,7 +377,7 @@ static void start_sm(struct volume *v)
         if (v->sb.block_size > SB_READ_SIZE) {
                 struct mmpd_ioreq *req;
 
-                r = mmpd_ioreq_new(manager_io(v->m), v->dev, v->sb.block_size, on_io, on_io_idle, v, &req);
+                r = mmpd_ioreq_new(v->host.io, v->dev, v->sb.block_size, on_io, on_io_idle, v, &req);
                 if (r < 0)
                         return fail_claim(v, r, "cannot allocate an I/O buffer");
                 mmpd_ioreq_free(v->req);
@@ -238,7 +387,7 @@ static void start_sm(struct volume *v)
         if (r < 0)
                 return fail_claim(v, r, "cannot set up the state machine");
         if (v->removing)
-                return manager_volume_done(v->m, v);
+                return done(v);
         if (v->resuming) {
                 /* A heartbeat write may have landed after the previous mmpd
                  * last recorded its seq: look before resuming. */
@@ -261,12 +410,12 @@ static void on_probe_read(struct volume *v, ssize_t result)
 
         v->probing = false;
         if (v->removing)
-                return manager_volume_done(v->m, v);
+                return done(v);
         /* Only the one seq the previous mmpd was writing next, with our node
          * name: anything else is left to the state machine to judge. */
         if (result >= (ssize_t) MMP_STRUCT_SIZE &&
             mmp_block_decode(&v->sb, mmpd_ioreq_buf(v->req), (size_t) result, &b) == 0 &&
-            b.seq == next && strcmp(b.nodename, manager_node_name(v->m)) == 0) {
+            b.seq == next && strcmp(b.nodename, v->host.node_name) == 0) {
                 log_vol(v, LOG_INFO, "resume: the heartbeat after the recorded seq %#x had landed", seq);
                 seq = b.seq;
                 ci = b.check_interval;
@@ -283,7 +432,7 @@ static void on_sb_read(struct volume *v, ssize_t result)
 
         v->reading_sb = false;
         if (v->removing)
-                return manager_volume_done(v->m, v);
+                return done(v);
         if (result < 0) {
                 v->error = (int) result;
                 return fail_claim(v, (int) result, result == -ETIMEDOUT ?
@@ -342,8 +491,8 @@ int volume_release(struct volume *v)
         if (v->reading_sb)
                 return 0;       /* on_sb_read finishes it */
         v->state = MMP_STATE_RELEASED;
-        manager_volume_event(v->m, v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
-        manager_volume_done(v->m, v);
+        emit(v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
+        done(v);
         return 0;
 }
 
@@ -362,7 +511,7 @@ static const char *user_text(const struct volume *v, char *buf, size_t size)
 static void use_stop_watching(struct volume *v)
 {
         if (v->use.pidfd >= 0) {
-                ev_io_stop(manager_loop(v->m), &v->use.pid_watcher);
+                ev_io_stop(v->host.loop, &v->use.pid_watcher);
                 close(v->use.pidfd);
                 v->use.pidfd = -1;
         }
@@ -481,7 +630,7 @@ int volume_handoff(struct volume *v, const struct handoff_request *req)
                 ev_io_init(&v->use.pid_watcher, on_user_exit, pidfd, EV_READ);
                 ev_set_priority(&v->use.pid_watcher, MMPD_PRIO_HEARTBEAT);
                 v->use.pid_watcher.data = v;
-                ev_io_start(manager_loop(v->m), &v->use.pid_watcher);
+                ev_io_start(v->host.loop, &v->use.pid_watcher);
         }
         ev.user = (enum mmp_user) req->user;
         ev.mode = req->mode >= 0 ? (enum mmp_handoff_mode) req->mode :
@@ -545,12 +694,12 @@ static void use_ended(struct volume *v, const struct mmp_action *a)
         v->error_text = a->reason;
         v->use.reclaiming = reclaim;
         set_state(v, reclaim ? MMP_STATE_CLAIMING : MMP_STATE_RELEASED, MMP_PHASE_NONE);
-        manager_volume_event(v->m, v, VOLUME_EVENT_USE_ENDED, a->error, a->reason, 0);
+        emit(v, VOLUME_EVENT_USE_ENDED, a->error, a->reason, 0);
         use_clear(v);
         if (!reclaim) {
-                manager_volume_event(v->m, v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
+                emit(v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
                 v->removing = true;
-                manager_volume_done(v->m, v);
+                done(v);
                 return;
         }
         if (v->opts.exclusive && (r = mmpd_dev_set_exclusive(v->dev, true)) < 0)
@@ -604,7 +753,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                         "peers wait %u s; claim took %.1f s", st.seq, st.update_interval,
                         st.check_interval, st.deadlines.wait_s,
                         (double) (mmpd_now() - v->claim_started) / MMP_USEC_PER_SEC);
-                manager_volume_event(v->m, v, VOLUME_EVENT_CLAIMED, 0, NULL, 0);
+                emit(v, VOLUME_EVENT_CLAIMED, 0, NULL, 0);
                 if (v->removing) {
                         step(v, &(struct mmp_event) { .type = MMP_EV_RELEASE });
                         return;
@@ -616,8 +765,8 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 v->error_text = a->reason;
                 set_state(v, MMP_STATE_REFUSED, MMP_PHASE_NONE);
                 log_vol(v, LOG_WARNING, "claim refused: %s (%s)", a->reason, holder);
-                manager_volume_event(v->m, v, VOLUME_EVENT_REFUSED, a->error, a->reason, 0);
-                manager_volume_done(v->m, v);
+                emit(v, VOLUME_EVENT_REFUSED, a->error, a->reason, 0);
+                done(v);
                 return;
         case MMP_ACT_LOST:
                 use_stop_watching(v);
@@ -631,9 +780,9 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 else
                         log_vol(v, LOG_CRIT, "LOST: %s (%s); last good heartbeat %.1f s ago", a->reason, holder,
                                 st.last_good ? (double) (mmpd_now() - st.last_good) / MMP_USEC_PER_SEC : -1.);
-                manager_volume_event(v->m, v, VOLUME_EVENT_LOST, a->error, a->reason, 0);
+                emit(v, VOLUME_EVENT_LOST, a->error, a->reason, 0);
                 if (v->removing) {
-                        manager_volume_done(v->m, v);
+                        done(v);
                         return;
                 }
                 break;
@@ -645,15 +794,15 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                                 strerror(-a->error));
                 else
                         log_vol(v, LOG_NOTICE, "released (MMP block marked clean)");
-                manager_volume_event(v->m, v, VOLUME_EVENT_RELEASED, a->error, NULL, 0);
-                manager_volume_done(v->m, v);
+                emit(v, VOLUME_EVENT_RELEASED, a->error, NULL, 0);
+                done(v);
                 return;
         case MMP_ACT_HANDOFF_GO:
                 set_state(v, MMP_STATE_IN_USE, st.phase);
                 log_vol(v, LOG_NOTICE, "handing off to %s: %s", user_text(v, holder, sizeof(holder)),
                         st.mode == MMP_HANDOFF_FAST ? "CLEAN written, start it now" :
                         "no more writes; it claims on its own (W, then W again)");
-                manager_volume_event(v->m, v, VOLUME_EVENT_HANDOFF, 0, NULL, 0);
+                emit(v, VOLUME_EVENT_HANDOFF, 0, NULL, 0);
                 if (v->use.user == MMP_USER_TOOL && user_exited(v)) {
                         arm_timer(v, a->wake_at);
                         step(v, &(struct mmp_event) { .type = MMP_EV_END_USE, .user_gone = true });
@@ -666,7 +815,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 log_vol(v, LOG_NOTICE, "in use by %s: seq %#x by node '%s' device '%s', seen %.0f ms after the handoff",
                         user_text(v, who, sizeof(who)), st.user_block.seq, st.user_block.nodename,
                         st.user_block.bdevname, (double) (mmpd_now() - st.use_since) / 1000.);
-                manager_volume_event(v->m, v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
+                emit(v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
                 break;
         }
         case MMP_ACT_USE_ENDED:
@@ -678,9 +827,9 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 /* The user's first write, seen by the read an EndUse asked for. */
                 if (st.user_seen && !v->use.seen_reported) {
                         v->use.seen_reported = true;
-                        manager_volume_event(v->m, v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
+                        emit(v, VOLUME_EVENT_IN_USE, 0, NULL, 0);
                 }
-                manager_volume_event(v->m, v, VOLUME_EVENT_USE_BUSY, a->error, a->have_holder ?
+                emit(v, VOLUME_EVENT_USE_BUSY, a->error, a->have_holder ?
                                      "the local user still writes the MMP block" : "cannot read the MMP block", 0);
                 break;
         case MMP_ACT_NONE:
@@ -693,10 +842,10 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 log_vol(v, LOG_NOTICE, "check_interval %u -> %u s (peers now wait %u s)",
                         v->last_ci, st.check_interval, st.deadlines.wait_s);
                 v->last_ci = st.check_interval;
-                manager_volume_event(v->m, v, VOLUME_EVENT_CHECK_INTERVAL, 0, NULL, 0);
+                emit(v, VOLUME_EVENT_CHECK_INTERVAL, 0, NULL, 0);
         }
-        if (v->state == MMP_STATE_HELD)
-                manager_volume_beat(v->m, v, &st);
+        if (v->state == MMP_STATE_HELD && v->host.beat)
+                v->host.beat(v, &st, v->host.userdata);
         arm_timer(v, a->wake_at);
         /* A tool whose process exited but whose daemon went on (fuse2fs
          * without -f) wrote CLEAN when it was unmounted: once nobody holds
@@ -711,18 +860,35 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
 
 /* ---- life cycle ------------------------------------------------------------- */
 
-int volume_new(struct manager *m, const char *name, const char *device, int fd,
+static struct volume *volume_alloc(const struct volume_host *host, const struct volume_opts *opts)
+{
+        struct volume *v = calloc(1, sizeof(*v));
+
+        if (!v)
+                return NULL;
+        v->host = *host;
+        v->opts = *opts;
+        v->use.pidfd = -1;
+        mmpd_timer_init(&v->timer, on_timer, v);
+        v->host_name = opts->host_name ? strdup(opts->host_name) : NULL;
+        v->opts.host_name = v->host_name;
+        if (opts->host_name && !v->host_name) {
+                free(v);
+                return NULL;
+        }
+        return v;
+}
+
+int volume_new(const struct volume_host *host, const char *name, const char *device, int fd,
                const struct volume_opts *opts, struct volume **ret)
 {
         _cleanup_free_ char *dup = NULL;
         struct volume *v;
         int r;
 
-        v = calloc(1, sizeof(*v));
+        v = volume_alloc(host, opts);
         if (!v)
                 return -ENOMEM;
-        v->m = m;
-        v->opts = *opts;
         v->name = strdup(name ? name : device);
         v->device = strdup(device);
         dup = strdup(device);
@@ -735,18 +901,13 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
                 volume_free(v);
                 return -ENOMEM;
         }
-        ev_timer_init(&v->timer, on_timer, 0., 0.);
-        ev_set_priority(&v->timer, MMPD_PRIO_HEARTBEAT);
-        v->timer.data = v;
-        v->sd_slot = -1;
-        v->use.pidfd = -1;
 
         r = fd >= 0 ? mmpd_dev_adopt(fd, device, &v->dev) : mmpd_dev_open_ex(device, opts->exclusive, &v->dev);
         if (r < 0) {
                 volume_free(v);
                 return r;
         }
-        r = mmpd_ioreq_new(manager_io(m), v->dev, SB_READ_SIZE, on_io, on_io_idle, v, &v->req);
+        r = mmpd_ioreq_new(host->io, v->dev, SB_READ_SIZE, on_io, on_io_idle, v, &v->req);
         if (r < 0) {
                 volume_free(v);
                 return r;
@@ -756,21 +917,15 @@ int volume_new(struct manager *m, const char *name, const char *device, int fd,
         return 0;
 }
 
-int volume_new_unusable(struct manager *m, const char *name, const char *device, int error,
-                        struct volume **ret)
+int volume_new_unusable(const struct volume_host *host, const char *name, const char *device,
+                        int error, struct volume **ret)
 {
-        struct volume *v = calloc(1, sizeof(*v));
+        struct volume *v = volume_alloc(host, &(struct volume_opts) { .is_static = true });
 
         if (!v)
                 return -ENOMEM;
-        v->m = m;
-        v->opts.is_static = true;
         v->name = strdup(name);
         v->device = strdup(device);
-        v->sd_slot = -1;
-        v->use.pidfd = -1;
-        ev_timer_init(&v->timer, on_timer, 0., 0.);
-        v->timer.data = v;
         if (asprintf(&v->error_buf, "cannot use the device: %s",
                      error == -ENOTBLK ? "not a block device or regular file" : strerror(-error)) < 0)
                 v->error_buf = NULL;
@@ -789,10 +944,8 @@ struct volume *volume_free(struct volume *v)
 {
         if (!v)
                 return NULL;
-        if (v->m) {
-                ev_timer_stop(manager_loop(v->m), &v->timer);
-                use_clear(v);
-        }
+        mmpd_timer_stop(v->host.timers, &v->timer);
+        use_clear(v);
         /* A busy request is freed by the I/O engine when the kernel is done. */
         mmpd_ioreq_free(v->req);
         mmpd_dev_free(v->dev);
@@ -800,12 +953,13 @@ struct volume *volume_free(struct volume *v)
         free(v->name);
         free(v->device);
         free(v->bdevname);
+        free(v->host_name);
         free(v->error_buf);
         free(v);
         return NULL;
 }
 
-void volume_get_info(struct volume *v, struct volume_info *ret)
+void volume_fill_info(struct volume *v, struct volume_info *ret)
 {
         memset(ret, 0, sizeof(*ret));
         ret->name = v->name;
@@ -825,11 +979,11 @@ void volume_get_info(struct volume *v, struct volume_info *ret)
         ret->wait_until = v->state == MMP_STATE_CLAIMING ? v->wait_until : 0;
         ret->now = mmpd_now();
         ret->wall_now = wall_now();
-        if (v->state == MMP_STATE_LOST)
-                ret->have_fence = fencer_get(manager_fencer(v->m), v->name, &ret->fence) >= 0;
+        ret->rdev = v->dev ? mmpd_dev_rdev(v->dev) : 0;
         /* From the handoff request until the use ends (kept when lost). */
         ret->in_use = v->use.user != MMP_USER_NONE;
         ret->use_pid = v->use.pid;
         ret->use_mount_point = v->use.mount_point;
         ret->use_keep = v->use.keep;
+        ret->stats = v->have_stats ? &v->stats : NULL;
 }

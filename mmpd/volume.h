@@ -1,17 +1,148 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * One volume: its device, its one I/O request and its state machine, wired
- * to the loop.  Private to mmpd/; the control plane uses manager.h.
+ * One volume: its device, its one I/O request, its one deadline and its
+ * state machine (lib/mmp-sm), wired to the loop.
+ *
+ * A volume knows nothing of who owns it.  It is created with a
+ * struct volume_host that carries what it needs (loop, I/O engine,
+ * BOOTTIME timers, node name) and the three ways it reports back: events,
+ * "done" (it may be unlinked and freed) and "beat" (after every step while
+ * held).  The struct is private; callers use the functions below.
+ *
+ * Dependency direction in mmpd/ (tools/deps.sh checks it):
+ *   main -> daemon -> {varlink methods, fence, fdstore} -> manager -> volume
+ *        -> {io, timer, lib/}
  */
 #pragma once
 
 #include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <ev.h>
 
 #include "io.h"
-#include "manager.h"
 #include "mmp-sm.h"
+#include "timer.h"
+
+struct volume;
+
+/* For status: what the fence of one volume did (filled by the fencer
+ * through the owner's info hook; see manager_set_info_hook()). */
+enum fence_stage {
+        FENCE_STAGE_NONE,
+        FENCE_STAGE_NOTIFY,
+        FENCE_STAGE_HOOK,
+        FENCE_STAGE_KILL,
+        FENCE_STAGE_SHUTDOWN,
+        FENCE_STAGE_LAST_RESORT,
+        FENCE_STAGE_DONE,
+};
+
+struct fence_info {
+        enum fence_stage stage;
+        const char *stage_name;      /* as in io.mmpd's Fence.stage */
+        mmp_usec_t started;          /* 0: never fenced */
+        mmp_usec_t finished;         /* 0: still running */
+        mmp_usec_t deadline;         /* last good write + W */
+        const char *outcome;         /* "running", "fenced", "failed", "late" */
+};
+
+/* Heartbeat and I/O latency histograms (io.mmpd's Stats). */
+#define VOLUME_HIST_BUCKETS 17       /* 16 bounds and +Inf */
+extern const mmp_usec_t volume_hist_bounds[VOLUME_HIST_BUCKETS - 1];
+
+struct volume_hist {
+        uint64_t count[VOLUME_HIST_BUCKETS];
+        uint64_t n;
+        mmp_usec_t sum, max;
+};
+
+struct volume_stats {
+        struct volume_hist submit_late;  /* heartbeat due -> write submitted */
+        struct volume_hist landed_late;  /* heartbeat due -> write completed */
+        struct volume_hist io;           /* every I/O: submit -> complete */
+};
+
+void volume_hist_add(struct volume_hist *h, mmp_usec_t usec);
+void volume_hist_merge(struct volume_hist *into, const struct volume_hist *h);
+
+/* A snapshot of one volume for status, Check and events. */
+struct volume_info {
+        const char *name;
+        const char *device;
+        enum mmp_state state;
+        enum mmp_phase phase;
+        bool is_static;              /* from the config file */
+        bool have_sb;
+        struct mmp_sb sb;
+        struct mmp_sm_status sm;     /* seq, last_good, deadlines, holder... */
+        int error;                   /* last error (-errno), 0 = none */
+        const char *error_text;      /* human text for error, or NULL */
+        mmp_usec_t claim_started;    /* CLOCK_BOOTTIME */
+        mmp_usec_t wait_until;       /* claim waits: when the current wait ends */
+        mmp_usec_t now;              /* CLOCK_BOOTTIME time of the snapshot */
+        uint64_t wall_now;           /* wall time of the snapshot (to convert) */
+        dev_t rdev;                  /* block device number; 0 for a regular file */
+        bool have_fence;             /* this volume was (or is being) fenced */
+        struct fence_info fence;
+        /* Handed to a local user (state IN_USE, or LOST while in use):
+         * sm.user, sm.user_block... and these. */
+        bool in_use;
+        pid_t use_pid;               /* tool: the process; 0 otherwise */
+        const char *use_mount_point; /* kernel: where the caller mounted it, or NULL */
+        bool use_keep;               /* re-claim when the use ends */
+        const struct volume_stats *stats; /* NULL before the first I/O */
+};
+
+enum volume_event_type {
+        VOLUME_EVENT_PROGRESS,       /* claim moved to another phase */
+        VOLUME_EVENT_CLAIMED,
+        VOLUME_EVENT_REFUSED,
+        VOLUME_EVENT_RELEASED,
+        VOLUME_EVENT_LOST,
+        VOLUME_EVENT_SLOW_IO,        /* an I/O took longer than half the update interval */
+        VOLUME_EVENT_CHECK_INTERVAL, /* the check_interval we write changed */
+        VOLUME_EVENT_REMOVED,        /* the volume object is going away */
+        VOLUME_EVENT_HANDOFF,        /* CLEAN written / writes stopped: start the user */
+        VOLUME_EVENT_IN_USE,         /* the local user's first write is on disk */
+        VOLUME_EVENT_USE_ENDED,      /* error 0: released by the user; else why it failed */
+        VOLUME_EVENT_USE_BUSY,       /* EndUse found the user still writing (not for Watch) */
+};
+
+struct volume_event {
+        enum volume_event_type type;
+        struct volume *volume;
+        const struct volume_info *info;
+        int error;                   /* REFUSED/LOST/RELEASED */
+        const char *reason;
+        mmp_usec_t io_usec;          /* SLOW_IO */
+};
+
+/* Hand a held volume to a local user. */
+struct handoff_request {
+        int user;                    /* enum mmp_user */
+        int mode;                    /* enum mmp_handoff_mode; -1 = the volume's */
+        pid_t pid;                   /* tool */
+        const char *mount_point;     /* kernel, informational */
+        bool keep;
+};
+
+struct volume_host {
+        struct ev_loop *loop;
+        struct mmpd_io *io;
+        struct mmpd_timers *timers;
+        const char *node_name;       /* outlives the volume */
+        /* Every outcome.  Not called for a volume being freed. */
+        void (*event)(struct volume *v, enum volume_event_type type, int error,
+                      const char *reason, mmp_usec_t io_usec, void *userdata);
+        /* The volume is finished (released, refused and not static...):
+         * the owner unlinks it and frees it outside this call stack. */
+        void (*done)(struct volume *v, void *userdata);
+        /* After every step while held (seq, last good write). */
+        void (*beat)(struct volume *v, const struct mmp_sm_status *st, void *userdata);
+        void *userdata;
+};
 
 struct volume_opts {
         bool is_static;
@@ -21,73 +152,17 @@ struct volume_opts {
         double margin;          /* seconds, 0 = automatic */
         double io_timeout;      /* seconds, 0 = automatic */
         unsigned slot;          /* spreading index */
+        const char *host_name;  /* this machine's kernel node name (copied) */
 };
 
-struct volume {
-        struct manager *m;
-        struct volume *prev, *next;
-        char *name;
-        char *device;
-        char *bdevname;         /* short name written to the MMP block */
-        struct volume_opts opts;
-
-        struct mmpd_dev *dev;
-        struct mmpd_ioreq *req;
-        struct mmp_sm *sm;
-        bool have_sb;
-        struct mmp_sb sb;
-        bool reading_sb;
-
-        ev_timer timer;
-        mmp_usec_t armed_at;            /* what the timer is set for */
-        bool has_pending;
-        struct mmp_action pending;      /* I/O deferred until a timed-out one drains */
-        enum mmpd_io_op op;             /* the I/O in flight */
-
-        enum mmp_state state;
-        enum mmp_phase phase;
-        int error;
-        const char *error_text;
-        char *error_buf;                /* error_text when it is ours to free */
-        mmp_usec_t claim_started;
-        mmp_usec_t wait_until;
-        bool removing;                  /* release requested: free after RELEASED */
-        bool slow[2];                   /* last read/write was slow (for event edges) */
-        unsigned last_ci;
-
-        /* handed to a local user */
-        struct {
-                int user;               /* enum mmp_user, MMP_USER_NONE when not in use */
-                pid_t pid;
-                int pidfd;              /* tool: readable once it exits; -1 */
-                ev_io pid_watcher;
-                char *mount_point;
-                bool keep;
-                bool exited;            /* tool: its process has exited */
-                bool seen_reported;     /* VOLUME_EVENT_IN_USE was sent */
-                bool reclaiming;        /* the use ended; claiming again */
-        } use;
-
-        /* systemd fd store (manager.c, systemd.c) */
-        int sd_slot;                    /* -1: not stored */
-        uint32_t sd_seq;                /* what the record says */
-        mmp_usec_t sd_last_good;
-        bool resuming;                  /* started by volume_resume() */
-        bool probing;                   /* resume: reading the MMP block first */
-        struct {
-                uint32_t seq;
-                uint16_t check_interval;
-                mmp_usec_t last_good;
-        } resume;
-};
-
-int volume_new(struct manager *m, const char *name, const char *device, int fd,
+int volume_new(const struct volume_host *host, const char *name, const char *device, int fd,
                const struct volume_opts *opts, struct volume **ret);
 /* A static volume whose device cannot be used (missing, a directory, a
  * FIFO, /dev/zero): listed as refused with the reason, no device. */
-int volume_new_unusable(struct manager *m, const char *name, const char *device, int error,
-                        struct volume **ret);
+int volume_new_unusable(const struct volume_host *host, const char *name, const char *device,
+                        int error, struct volume **ret);
 struct volume *volume_free(struct volume *v);
+
 /* Start claiming: read the superblock, then run the state machine. */
 void volume_claim(struct volume *v);
 /*
@@ -96,19 +171,32 @@ void volume_claim(struct volume *v);
  * on disk or a passed fence deadline makes the volume LOST.
  */
 void volume_resume(struct volume *v, uint32_t seq, uint16_t check_interval, mmp_usec_t last_good);
-/* Release (or abort a claim); the manager removes the volume once done.
- * -EBUSY while a local user has it. */
+/* Release (or abort a claim); done() follows.  -EBUSY while a local user has it. */
 int volume_release(struct volume *v);
+/* -ENOLCK: not held; -EBUSY: already in use; -EINVAL: bad arguments; -ESRCH: no such pid. */
 int volume_handoff(struct volume *v, const struct handoff_request *req);
+/* @keep -1 = as given to the handoff. */
 int volume_end_use(struct volume *v, int keep);
-const char *volume_device(const struct volume *v);
 
-/* manager.c, called by volume.c */
-void manager_volume_event(struct manager *m, struct volume *v, enum volume_event_type type,
-                          int error, const char *reason, mmp_usec_t io_usec);
-void manager_volume_done(struct manager *m, struct volume *v);
-/* fence.c: a fence run finished (a pending shutdown may go on). */
-void manager_fence_done(struct manager *m);
-/* After every step while held: keeps the fd store record current. */
-void manager_volume_beat(struct manager *m, struct volume *v, const struct mmp_sm_status *st);
-struct mmpd_io *manager_io(struct manager *m);
+const char *volume_name(const struct volume *v);
+const char *volume_device(const struct volume *v);
+enum mmp_state volume_state(const struct volume *v);
+bool volume_is_static(const struct volume *v);
+bool volume_has_device(const struct volume *v);
+/* Claiming, held, releasing or reading its superblock: not yet done. */
+bool volume_is_busy(const struct volume *v);
+/* Release was asked for: it goes once done. */
+bool volume_is_removing(const struct volume *v);
+/* Is @st (a stat of a path or fd) this volume's device? */
+bool volume_same_device(const struct volume *v, const struct stat *st);
+/* A new fd on the device without O_EXCL (for the systemd fd store). */
+int volume_open_shared(struct volume *v);
+/* Take O_EXCL on the device again (after a resume from the fd store). */
+int volume_set_exclusive(struct volume *v, bool exclusive);
+/* The snapshot, without what only the owner knows (the fence). */
+void volume_fill_info(struct volume *v, struct volume_info *ret);
+
+/* Per-volume slots for the owner and its subscribers (registry, fd store). */
+enum volume_slot { VOLUME_SLOT_REGISTRY, VOLUME_SLOT_FDSTORE, VOLUME_SLOT_MAX };
+void *volume_slot(const struct volume *v, enum volume_slot s);
+void volume_set_slot(struct volume *v, enum volume_slot s, void *data);

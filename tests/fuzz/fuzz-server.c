@@ -117,7 +117,7 @@ void fuzz_server_run(const uint8_t *data, size_t size, uid_t uid, gid_t gid)
                 if (!loop)
                         abort();
         }
-        if (manager_new(loop, NULL, &m) < 0)
+        if (fake_manager_new(loop, &m) < 0)
                 abort();
         fake_manager_configure(m, &fo);
         if (varlink_server_new(loop, m, &vo, &s) < 0)

@@ -130,7 +130,7 @@ static void emit(struct volume *v, enum volume_event_type type, int error, const
 
 /* ---- volumes ---------------------------------------------------------------------- */
 
-static void volume_free(struct volume *v)
+static void fake_volume_free(struct volume *v)
 {
         ev_timer_stop(v->m->loop, &v->timer);
         free(v->use_mount_point);
@@ -163,7 +163,7 @@ static void on_reaper(struct ev_loop *loop, ev_check *w, int revents)
                 struct volume *v = m->graveyard;
 
                 m->graveyard = v->next;
-                volume_free(v);
+                fake_volume_free(v);
         }
 }
 
@@ -578,15 +578,15 @@ const char *volume_name(const struct volume *v) { return v->name; }
 
 /* ---- life cycle ------------------------------------------------------------------- */
 
-int manager_new(struct ev_loop *loop, const struct manager_options *opts, struct manager **ret)
+int fake_manager_new(struct ev_loop *loop, struct manager **ret)
 {
         struct manager *m = calloc(1, sizeof(*m));
 
         if (!m)
                 return -ENOMEM;
         m->loop = loop;
-        m->conf.node_name = strdup(opts && opts->node_name ? opts->node_name : "fake-node");
-        m->conf.socket_path = strdup(opts && opts->socket_path ? opts->socket_path : MMPD_DEFAULT_SOCKET);
+        m->conf.node_name = strdup("fake-node");
+        m->conf.socket_path = strdup(MMPD_DEFAULT_SOCKET);
         if (!m->conf.node_name || !m->conf.socket_path) {
                 free(m->conf.node_name);
                 free(m->conf.socket_path);
@@ -625,7 +625,7 @@ struct manager *manager_free(struct manager *m)
                 struct volume *v = m->head;
 
                 m->head = v->next;
-                volume_free(v);
+                fake_volume_free(v);
         }
         ev_check_stop(m->loop, &m->reaper);
         on_reaper(m->loop, &m->reaper, 0);
@@ -641,8 +641,6 @@ struct manager *manager_free(struct manager *m)
 
 mmp_usec_t fake_manager_max_lateness(struct manager *m) { return m->max_lateness; }
 
-int manager_start(struct manager *m) { return 0; }
-int manager_reload(struct manager *m) { return 0; }
 struct ev_loop *manager_loop(struct manager *m) { return m->loop; }
 const struct mmpd_conf *manager_conf(struct manager *m) { return &m->conf; }
 const char *manager_node_name(struct manager *m) { return m->conf.node_name; }

@@ -37,6 +37,8 @@ struct fake_options {
         unsigned max_volumes;
 };
 
+/* The fake registry on @loop (node "fake-node", the default socket path). */
+int fake_manager_new(struct ev_loop *loop, struct manager **ret);
 void fake_manager_configure(struct manager *m, const struct fake_options *o);
 /* How late, at worst, a held volume's heartbeat timer fired. */
 mmp_usec_t fake_manager_max_lateness(struct manager *m);

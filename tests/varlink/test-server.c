@@ -87,7 +87,7 @@ int main(int argc, char **argv)
         }
         signal(SIGPIPE, SIG_IGN);
 
-        r = manager_new(loop, NULL, &m);
+        r = fake_manager_new(loop, &m);
         if (r < 0)
                 goto fail;
         fake_manager_configure(m, &fo);

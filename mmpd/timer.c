@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Deadlines on CLOCK_BOOTTIME: see timer.h. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "macro.h"
+#include "timer.h"
+
+#define HEAP_NONE SIZE_MAX
+
+struct mmpd_timers {
+        struct ev_loop *loop;
+        int tfd;
+        mmp_usec_t armed_at;     /* tfd expiry, MMP_USEC_INFINITY when disarmed */
+        ev_io watcher;
+        struct mmpd_timer **heap;
+        size_t n, cap;
+};
+
+static void put(struct mmpd_timers *ts, size_t i, struct mmpd_timer *t)
+{
+        ts->heap[i] = t;
+        t->heap_idx = i;
+}
+
+static void sift_up(struct mmpd_timers *ts, size_t i)
+{
+        struct mmpd_timer *t = ts->heap[i];
+
+        while (i > 0) {
+                size_t parent = (i - 1) / 2;
+
+                if (ts->heap[parent]->at <= t->at)
+                        break;
+                put(ts, i, ts->heap[parent]);
+                i = parent;
+        }
+        put(ts, i, t);
+}
+
+static void sift_down(struct mmpd_timers *ts, size_t i)
+{
+        struct mmpd_timer *t = ts->heap[i];
+
+        for (;;) {
+                size_t c = 2 * i + 1;
+
+                if (c >= ts->n)
+                        break;
+                if (c + 1 < ts->n && ts->heap[c + 1]->at < ts->heap[c]->at)
+                        c++;
+                if (t->at <= ts->heap[c]->at)
+                        break;
+                put(ts, i, ts->heap[c]);
+                i = c;
+        }
+        put(ts, i, t);
+}
+
+static void heap_remove(struct mmpd_timers *ts, struct mmpd_timer *t)
+{
+        size_t i = t->heap_idx;
+        struct mmpd_timer *last;
+
+        if (i == HEAP_NONE)
+                return;
+        t->heap_idx = HEAP_NONE;
+        last = ts->heap[--ts->n];
+        if (last == t)
+                return;
+        put(ts, i, last);
+        sift_up(ts, i);
+        sift_down(ts, last->heap_idx);
+}
+
+/* Arm the timerfd for the earliest deadline unless it fires earlier already. */
+static void tfd_arm(struct mmpd_timers *ts)
+{
+        struct itimerspec its = {};
+        mmp_usec_t at;
+
+        if (ts->tfd < 0 || ts->n == 0 || ts->heap[0]->at >= ts->armed_at)
+                return;
+        at = ts->heap[0]->at ? ts->heap[0]->at : 1;     /* all zero would disarm */
+        its.it_value.tv_sec = (time_t) (at / MMP_USEC_PER_SEC);
+        its.it_value.tv_nsec = (long) (at % MMP_USEC_PER_SEC) * 1000;
+        if (timerfd_settime(ts->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+                ts->armed_at = at;
+}
+
+void mmpd_timer_init(struct mmpd_timer *t, mmpd_timer_cb cb, void *userdata)
+{
+        t->at = MMP_USEC_INFINITY;
+        t->due = 0;
+        t->heap_idx = HEAP_NONE;
+        t->cb = cb;
+        t->userdata = userdata;
+}
+
+void mmpd_timer_stop(struct mmpd_timers *ts, struct mmpd_timer *t)
+{
+        if (!ts || t->heap_idx == HEAP_NONE) {
+                t->at = MMP_USEC_INFINITY;
+                return;
+        }
+        heap_remove(ts, t);
+        t->at = MMP_USEC_INFINITY;
+}
+
+int mmpd_timer_arm(struct mmpd_timers *ts, struct mmpd_timer *t, mmp_usec_t at)
+{
+        if (at == MMP_USEC_INFINITY) {
+                mmpd_timer_stop(ts, t);
+                return 0;
+        }
+        if (t->heap_idx != HEAP_NONE) {
+                mmp_usec_t was = t->at;
+
+                t->at = at;
+                if (at < was)
+                        sift_up(ts, t->heap_idx);
+                else if (at > was)
+                        sift_down(ts, t->heap_idx);
+        } else {
+                if (ts->n == ts->cap) {
+                        size_t cap = ts->cap ? ts->cap * 2 : 64;
+                        struct mmpd_timer **h = realloc(ts->heap, cap * sizeof(*h));
+
+                        if (!h)
+                                return -ENOMEM;
+                        ts->heap = h;
+                        ts->cap = cap;
+                }
+                t->at = at;
+                put(ts, ts->n++, t);
+                sift_up(ts, t->heap_idx);
+        }
+        tfd_arm(ts);
+        return 0;
+}
+
+mmp_usec_t mmpd_timers_next(const struct mmpd_timers *ts)
+{
+        return ts->n ? ts->heap[0]->at : MMP_USEC_INFINITY;
+}
+
+void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
+{
+        /* Bounded: a callback may re-arm its timer for a time already past. */
+        for (size_t budget = ts->n; budget > 0 && ts->n > 0; budget--) {
+                struct mmpd_timer *t = ts->heap[0];
+
+                if (t->at > now)
+                        break;
+                heap_remove(ts, t);
+                t->due = t->at;
+                t->at = MMP_USEC_INFINITY;
+                t->cb(t, t->userdata);
+        }
+        tfd_arm(ts);
+}
+
+static void on_tfd(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct mmpd_timers *ts = w->data;
+        uint64_t ticks;
+        ssize_t n;
+
+        n = read(ts->tfd, &ticks, sizeof(ticks));
+        (void) n;
+        ts->armed_at = MMP_USEC_INFINITY;
+        /* Timers the budget left due re-arm the timerfd in the past: they
+         * fire on the next iteration, after the I/O that is ready now. */
+        mmpd_timers_run(ts, mmpd_now());
+}
+
+int mmpd_timers_new(struct ev_loop *loop, int priority, struct mmpd_timers **ret)
+{
+        struct mmpd_timers *ts = calloc(1, sizeof(*ts));
+
+        if (!ts)
+                return -ENOMEM;
+        ts->loop = loop;
+        ts->armed_at = MMP_USEC_INFINITY;
+        ts->tfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (ts->tfd < 0) {
+                int r = -errno;
+
+                free(ts);
+                return r;
+        }
+        ev_io_init(&ts->watcher, on_tfd, ts->tfd, EV_READ);
+        ev_set_priority(&ts->watcher, priority);
+        ts->watcher.data = ts;
+        ev_io_start(loop, &ts->watcher);
+        /* Timers alone do not keep the loop alive (as the I/O engine's). */
+        ev_unref(loop);
+        *ret = ts;
+        return 0;
+}
+
+struct mmpd_timers *mmpd_timers_free(struct mmpd_timers *ts)
+{
+        if (!ts)
+                return NULL;
+        for (size_t i = 0; i < ts->n; i++) {
+                ts->heap[i]->heap_idx = HEAP_NONE;
+                ts->heap[i]->at = MMP_USEC_INFINITY;
+        }
+        ev_ref(ts->loop);
+        ev_io_stop(ts->loop, &ts->watcher);
+        close(ts->tfd);
+        free(ts->heap);
+        free(ts);
+        return NULL;
+}
