@@ -18,3 +18,5 @@ include tests/admin/local.mk
 include tests/fuzz/local.mk
 include tests/sim/local.mk
 include tests/catalog/local.mk
+include tests/arch/local.mk
+include tests/daemon/local.mk
