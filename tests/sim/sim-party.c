@@ -113,6 +113,7 @@ static void peer_start(struct world *w, int i)
         k->clean_path = false;
         k->clean_from = -2;
         k->claim_land = k->use_land = 0;
+        k->peer_double = false;
         LOG(w, i, "%s starts", w->p[i].type == P_KERNEL ? "mount" : "tool");
         peer_io(w, i, PS_READ1, false);
         if (w->p[i].type == P_TOOL && chance(w, 60))

@@ -236,6 +236,16 @@ static void io_land(struct world *w, int i)
 
         io->landed = true;
         if (io->write) {
+                struct party *ow = &w->p[io->owner];
+
+                /* A held heartbeat hides a foreign write only if it landed
+                 * between the heartbeat's check read and this write. */
+                if (ow->type == P_MMPD && io->inc == ow->inc && ow->m.io == i && !ow->m.io_timed_out &&
+                    ow->m.st.state == MMP_STATE_HELD && ow->m.st.phase == MMP_PHASE_HB_WRITE &&
+                    w->writes_landed && w->last_writer != (uint32_t) io->owner) {
+                        w->st->hb_overwrites++;
+                        LOG(w, io->owner, "heartbeat write lands over another party's write");
+                }
                 memcpy(w->disk, io->buf, BS);
                 w->writes_landed++;
                 w->last_writer = (uint32_t) io->owner;
@@ -296,7 +306,8 @@ static int as_kernel(struct world *w, int i)
         return -1;
 }
 
-enum { K_NONE, K_OURS, K_CLEAN_KK, K_CLEAN_HANDOFF, K_PEER_OTHER, K_STALE_CLEAN, K_PEER_SLOW, K_LATE, K_MAX };
+enum { K_NONE, K_OURS, K_CLEAN_KK, K_CLEAN_HANDOFF, K_PEER_OTHER, K_STALE_CLEAN, K_PEER_SLOW, K_LATE, K_AFTER_PEERS,
+       K_MAX };
 
 static int classify(struct world *w, int a, int b)
 {
@@ -343,6 +354,13 @@ static int classify(struct world *w, int a, int b)
         }
         if (!ma && !mb)
                 return K_PEER_OTHER;
+        /* A kernel or tool whose use another peer had already broken (a
+         * double use by peers alone: a kernel mount took over a tool's
+         * FSCK, which e2fsprogs never re-reads, and later wrote CLEAN):
+         * whoever then claims that CLEAN by the protocol meets it.  The
+         * peers' hole, not a decision of mmpd's. */
+        if ((!ma && w->p[a].k.peer_double) || (!mb && w->p[b].k.peer_double))
+                return K_AFTER_PEERS;
         /* A write of mmpd's that timed out landed much later, over
          * whoever held the volume by then (a tool's FSCK, which e2fsprogs
          * never re-reads): the hazard of hung I/O itself, counted apart
@@ -366,6 +384,10 @@ static void check_invariant(struct world *w, int *seen)
                         if (w->p[a].node == w->p[b].node)
                                 continue;
                         k = classify(w, a, b);
+                        if (k == K_PEER_OTHER || k == K_CLEAN_KK)
+                                for (int r = 0; r < 2; r++)
+                                        if (w->p[r ? b : a].type != P_MMPD)
+                                                w->p[r ? b : a].k.peer_double = true;
                         if (seen[k])
                                 continue;
                         seen[k] = 1;
@@ -374,9 +396,12 @@ static void check_invariant(struct world *w, int *seen)
                             k == K_CLEAN_HANDOFF ? "fast-handoff CLEAN window" :
                             k == K_STALE_CLEAN ? "may_use after the local user's CLEAN" :
                             k == K_PEER_SLOW ? "peer's claim seq unchanged longer than W + slack" :
-                            k == K_LATE ? "after a timed-out write landed late" : "peers only",
+                            k == K_LATE ? "after a timed-out write landed late" :
+                            k == K_AFTER_PEERS ? "with a user that peers alone had already double-used" :
+                            "peers only",
                             w->p[a].name, w->p[b].name);
-                        if ((k == K_OURS || ((k == K_STALE_CLEAN || k == K_LATE) && w->strict)) && !w->violation) {
+                        if ((k == K_OURS || ((k == K_STALE_CLEAN || k == K_LATE || k == K_AFTER_PEERS) && w->strict)) &&
+                            !w->violation) {
                                 w->violation = 1;
                                 snprintf(w->why, sizeof(w->why), "at %.6f: %s and %s both may use the volume%s",
                                          (double) w->now / 1e6, w->p[a].name, w->p[b].name,
@@ -455,6 +480,9 @@ static int run_trial(uint64_t seed, bool verbose, struct stats *st)
         st->stale_clean += seen[K_STALE_CLEAN];
         st->peer_slow += seen[K_PEER_SLOW];
         st->late_double += seen[K_LATE];
+        st->after_peers += seen[K_AFTER_PEERS];
+        if (seen[K_AFTER_PEERS] && !st->first_after_peers)
+                st->first_after_peers = seed;
         if (seen[K_LATE] && !st->first_late_double)
                 st->first_late_double = seed;
         if (seen[K_STALE_CLEAN] && !st->first_stale_clean)
@@ -500,6 +528,10 @@ static void report(const struct stats *s, double secs, bool tap)
         printf("%speer's claim seq unchanged on disk longer than W + slack (its slow write): %" PRIu64 " trials\n",
                pfx, s->peer_slow);
         printf("%sother double uses without mmpd: %" PRIu64 " trials\n", pfx, s->peer_other);
+        printf("%smmpd with a user that peers alone had already double-used: %" PRIu64 " trials\n", pfx,
+               s->after_peers);
+        if (s->first_after_peers)
+                printf("%s  first: --replay %#" PRIx64 "\n", pfx, s->first_after_peers);
         printf("%safter a timed-out mmpd write landed late (hung I/O; --strict counts them): %" PRIu64 " trials\n",
                pfx, s->late_double);
         if (s->first_late_double)
@@ -513,6 +545,7 @@ static void report(const struct stats *s, double secs, bool tap)
                ", I/O timeouts %" PRIu64 ", late landings %" PRIu64 "\n", pfx, s->resumes, s->resume_lost,
                s->restarts, s->stalls, s->io_timeouts, s->late_lands);
         printf("%stimer deliveries with wake_at already past (busy loop in mmpd): %" PRIu64 "\n", pfx, s->timer_spins);
+        printf("%sheld heartbeat writes landing over another party's write: %" PRIu64 "\n", pfx, s->hb_overwrites);
         printf("%shandoffs %" PRIu64 " (in use %" PRIu64 ", ended ok %" PRIu64 ", ended with error %" PRIu64
                ")\n", pfx, s->handoffs, s->in_use, s->use_ended_ok, s->use_ended_err);
         printf("%skernel mounts %" PRIu64 ", refused %" PRIu64 "; tools ok %" PRIu64 ", failed %" PRIu64

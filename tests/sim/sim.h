@@ -64,6 +64,7 @@ struct peer {
         bool killed;          /* tool: killed (leaves FSCK) */
         bool finished;
         int handed_by;        /* mmpd party that handed it off, -1 */
+        bool peer_double;     /* this use was shared with another peer alone */
         const char *host;     /* its node's host name */
         const char *bdev;
 };
@@ -161,6 +162,8 @@ struct stats {
         uint64_t tool_ok, tool_failed, tool_killed, stalls, restarts, io_timeouts, late_lands;
         uint64_t timer_spins, stale_clean, first_stale_clean, peer_slow, first_violation_late;
         uint64_t late_double, first_late_double;
+        uint64_t hb_overwrites;   /* a held heartbeat write landed over another party's write */
+        uint64_t after_peers, first_after_peers;
         uint64_t lost_reason[8];
 };
 
