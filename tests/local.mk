@@ -6,6 +6,7 @@ include tests/conf/local.mk
 include tests/io/local.mk
 include tests/faultdev/local.mk
 include tests/integ/local.mk
+include tests/bench/local.mk
 include tests/client/local.mk
 include tests/varlink/local.mk
 include tests/fence/local.mk

@@ -10,6 +10,8 @@ PKGS="autoconf automake libtool pkg-config make gcc
       systemd systemd-container resource-agents
       corosync pacemaker pacemaker-cli-utils crmsh iproute2 iputils-ping
       mandoc bash-completion python3-prometheus-client"
+# make bench's peer (tests/bench/peers.sh)
+PKGS="$PKGS sanlock"
 
 missing=""
 for p in $PKGS; do
@@ -30,3 +32,8 @@ apt-get install -y -qq --no-install-recommends $missing >/dev/null
 # them by hand (tests/systemd/nspawn.sh presets them off there): the host
 # itself is no cluster node either.
 systemctl disable corosync.service pacemaker.service logd.service >/dev/null 2>&1 || true
+# make bench runs its own sanlock daemon on a private run directory: the
+# packaged services (sanlock, and wdmd on the watchdog) are not for this host.
+case " $missing " in *" sanlock "*)
+        systemctl disable --now sanlock.service wdmd.service >/dev/null 2>&1 || true ;;
+esac

@@ -22,9 +22,4 @@ dist_check_SCRIPTS += $(integ_scripts)
 TESTS += $(integ_scripts)
 EXTRA_DIST += tests/lib/mmpd.sh tests/integ/flood.py
 
-# make bench: numbers, not pass/fail timing tests (see tests/bench/).
-EXTRA_DIST += tests/bench/hold.sh tests/bench/handoff.sh
-bench: all $(check_PROGRAMS)
-	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/bench/hold.sh
-	top_builddir='$(abs_top_builddir)' top_srcdir='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/bench/handoff.sh
-.PHONY: bench
+# make bench: tests/bench/local.mk.
