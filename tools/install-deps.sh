@@ -9,7 +9,8 @@ PKGS="autoconf automake libtool pkg-config make gcc
       e2fsprogs fuse2fs util-linux mount fuse3 kmod procps psmisc valgrind python3 jq
       systemd systemd-container resource-agents
       corosync pacemaker pacemaker-cli-utils crmsh iproute2 iputils-ping
-      mandoc bash-completion python3-prometheus-client"
+      mandoc bash-completion python3-prometheus-client
+      debhelper dpkg-dev lintian man-db"
 # make bench's peer (tests/bench/peers.sh)
 PKGS="$PKGS sanlock"
 
