@@ -15,6 +15,7 @@ lib_libmmp_core_la_SOURCES = \
 	lib/mmp-timing.c lib/mmp-timing.h \
 	lib/mmp-sm.c lib/mmp-sm.h \
 	lib/mmp-names.h \
+	lib/mmp-hist.c lib/mmp-hist.h \
 	lib/macro.h
 lib_libmmp_core_la_CFLAGS = $(AM_CFLAGS) $(EXT2FS_CFLAGS) $(JANSSON_CFLAGS)
 lib_libmmp_core_la_LIBADD = lib/libmmp-varlink.la $(EXT2FS_LIBS) $(JANSSON_LIBS)

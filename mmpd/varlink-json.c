@@ -13,6 +13,7 @@
 
 #include "macro.h"
 #include "mmp-errors.h"
+#include "mmp-names.h"
 #include "mmp-ondisk.h"
 #include "mmp-timing.h"
 #include "mmp-varlink.h"
@@ -90,10 +91,44 @@ json_t *vl_json_string(const char *s)
 
 mmp_usec_t vl_now(void)
 {
-        struct timespec ts;
+        return mmp_boottime_usec();
+}
 
-        clock_gettime(CLOCK_BOOTTIME, &ts);
-        return (mmp_usec_t) ts.tv_sec * MMP_USEC_PER_SEC + (mmp_usec_t) ts.tv_nsec / 1000;
+static json_t *hist_counts(const struct mmp_hist *h)
+{
+        json_t *a = json_array();
+
+        for (unsigned i = 0; a && i < MMP_HIST_BUCKETS; i++)
+                if (json_array_append_new(a, json_integer((json_int_t) h->count[i])) < 0) {
+                        json_decref(a);
+                        return NULL;
+                }
+        return a;
+}
+
+json_t *vl_stats_json(const struct volume_stats *st)
+{
+        struct jb b = jb_new();
+        json_t *bounds = json_array();
+
+        for (unsigned i = 0; bounds && i < MMP_HIST_BUCKETS - 1; i++)
+                if (json_array_append_new(bounds, json_integer((json_int_t) mmp_hist_bounds[i])) < 0) {
+                        json_decref(bounds);
+                        bounds = NULL;
+                }
+        jb_set(&b, "bounds_usec", bounds);
+        jb_uint(&b, "beats", st->landed_late.n);
+        jb_set(&b, "submit_late", hist_counts(&st->submit_late));
+        jb_set(&b, "landed_late", hist_counts(&st->landed_late));
+        jb_uint(&b, "submit_late_max_usec", st->submit_late.max);
+        jb_uint(&b, "landed_late_max_usec", st->landed_late.max);
+        jb_uint(&b, "submit_late_sum_usec", st->submit_late.sum);
+        jb_uint(&b, "landed_late_sum_usec", st->landed_late.sum);
+        jb_set(&b, "io", hist_counts(&st->io));
+        jb_uint(&b, "io_count", st->io.n);
+        jb_uint(&b, "io_max_usec", st->io.max);
+        jb_uint(&b, "io_sum_usec", st->io.sum);
+        return jb_done(&b);
 }
 
 int64_t vl_wall_of(const struct volume_info *info, mmp_usec_t t)
@@ -190,6 +225,8 @@ json_t *vl_volume_json(const struct volume_info *i)
         }
         if (i->in_use)
                 jb_set(&b, "use", use_json(i));
+        if (i->stats)
+                jb_set(&b, "stats", vl_stats_json(i->stats));
         if (i->error)
                 jb_str(&b, "error", i->error_text ? i->error_text : strerror(-i->error));
         return jb_done(&b);

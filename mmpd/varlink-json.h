@@ -16,6 +16,8 @@
 json_t *vl_json_string(const char *s);
 /* Volume, per io.mmpd: ONE conversion, used by every method and event. */
 json_t *vl_volume_json(const struct volume_info *info);
+/* io.mmpd's Stats of one volume, or a sum. */
+json_t *vl_stats_json(const struct volume_stats *st);
 json_t *vl_event_json(const struct volume_event *ev);
 json_t *vl_block_json(const struct mmp_sb *sb, const struct mmp_block *b);
 mmp_usec_t vl_now(void);                /* CLOCK_BOOTTIME, as the manager's */

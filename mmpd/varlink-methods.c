@@ -20,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "inspect.h"
 #include "macro.h"
 #include "manager.h"
 #include "mmp-errors.h"
+#include "mmp-names.h"
 #include "mmp-varlink.h"
 #include "offload.h"
 #include "varlink-json.h"
@@ -34,6 +36,8 @@
 /* io.mmpd as registered with the server: the userdata of every method. */
 struct io_mmpd {
         struct manager *manager;
+        struct varlink_server *server;
+        mmp_usec_t started;
         struct offload *offload;        /* Inspect's device reads */
         double inspect_timeout;
 };
@@ -82,11 +86,7 @@ static bool valid_path(const char *p)
 /* Volume names as conf.h allows them: [A-Za-z0-9._:@-]{1,MMPD_NAME_MAX}. */
 static bool valid_name(const char *n)
 {
-        size_t len = strlen(n);
-
-        if (len == 0 || len > MMPD_NAME_MAX)
-                return false;
-        return strspn(n, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@-") == len;
+        return mmp_volume_name_valid(n, strlen(n));
 }
 
 /* {key: value}, stealing @value; NULL if either is NULL. */
@@ -614,6 +614,37 @@ static int m_list(struct mcall *c)
         return vl_reply(c->vc, pack1("volumes", volumes), true);
 }
 
+static int m_daemon(struct mcall *c)
+{
+        struct manager *m = call_manager(c);
+        struct volume_stats sum = {};
+        unsigned n = 0;
+        json_t *p = json_object();
+
+        for (struct volume *v = manager_first(m); v; v = manager_next(m, v)) {
+                struct volume_info info;
+
+                volume_get_info(v, &info);
+                n++;
+                if (!info.stats)
+                        continue;
+                mmp_hist_merge(&sum.submit_late, &info.stats->submit_late);
+                mmp_hist_merge(&sum.landed_late, &info.stats->landed_late);
+                mmp_hist_merge(&sum.io, &info.stats->io);
+        }
+        if (set_new(p, "node", vl_json_string(manager_node_name(m))) < 0 ||
+            set_new(p, "version", json_string(PACKAGE_VERSION)) < 0 ||
+            set_new(p, "pid", json_integer(getpid())) < 0 ||
+            set_new(p, "uptime_usec", json_integer((json_int_t) (vl_now() - c->app->started))) < 0 ||
+            set_new(p, "connections", json_integer(varlink_server_connections(c->app->server))) < 0 ||
+            set_new(p, "volumes", json_integer(n)) < 0 ||
+            set_new(p, "stats", vl_stats_json(&sum)) < 0) {
+                json_decref(p);
+                p = NULL;
+        }
+        return vl_reply(c->vc, p, true);
+}
+
 static int m_check(struct mcall *c)
 {
         struct volume_info info;
@@ -814,6 +845,7 @@ static struct mcall *mcall_new(struct vl_call *vc, struct io_mmpd *app)
                 return c ? fn(c) : -ENOMEM;                             \
         }
 ENTRY(m_list)
+ENTRY(m_daemon)
 ENTRY(m_claim)
 ENTRY(m_claim_fd)
 ENTRY(m_release)
@@ -825,6 +857,7 @@ ENTRY(m_inspect)
 
 static const struct vl_method io_mmpd_methods[] = {
         { MMP_IO_INTERFACE ".List", m_list_entry, 0, no_params },
+        { MMP_IO_INTERFACE ".Daemon", m_daemon_entry, 0, no_params },
         { MMP_IO_INTERFACE ".Claim", m_claim_entry, VL_METHOD_PRIVILEGED, claim_param_spec },
         { MMP_IO_INTERFACE ".ClaimFd", m_claim_fd_entry, VL_METHOD_PRIVILEGED, claim_param_spec },
         { MMP_IO_INTERFACE ".Release", m_release_entry, VL_METHOD_PRIVILEGED, device_params },
@@ -861,6 +894,7 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
         if (!app)
                 return -ENOMEM;
         app->manager = manager;
+        app->started = vl_now();
         app->inspect_timeout = o.inspect_timeout > 0 ? o.inspect_timeout : VARLINK_INSPECT_TIMEOUT;
         r = offload_new(loop, o.max_inspects ? o.max_inspects : VARLINK_MAX_INSPECTS, &app->offload);
         if (r < 0) {
@@ -872,6 +906,7 @@ int varlink_server_new(struct ev_loop *loop, struct manager *manager,
                 io_mmpd_free(app);
                 return r;
         }
+        app->server = s;
         varlink_server_set_info(s, "mmpd", "mmpd", PACKAGE_VERSION, PACKAGE_URL);
         r = varlink_server_add_interface(s, &(struct vl_interface) {
                 .name = MMP_IO_INTERFACE,

@@ -122,35 +122,6 @@ int volume_set_exclusive(struct volume *v, bool exclusive)
         return v->dev ? mmpd_dev_set_exclusive(v->dev, exclusive) : -ENODEV;
 }
 
-/* ---- statistics ----------------------------------------------------------- */
-
-const mmp_usec_t volume_hist_bounds[VOLUME_HIST_BUCKETS - 1] = {
-        50, 100, 250, 500, 1000, 2500, 5000, 10000, 20000, 50000, 100000, 250000,
-        500000, 1000000, 2500000, 5000000,
-};
-
-void volume_hist_add(struct volume_hist *h, mmp_usec_t usec)
-{
-        unsigned i = 0;
-
-        while (i < VOLUME_HIST_BUCKETS - 1 && usec > volume_hist_bounds[i])
-                i++;
-        h->count[i]++;
-        h->n++;
-        h->sum += usec;
-        if (usec > h->max)
-                h->max = usec;
-}
-
-void volume_hist_merge(struct volume_hist *into, const struct volume_hist *h)
-{
-        for (unsigned i = 0; i < VOLUME_HIST_BUCKETS; i++)
-                into->count[i] += h->count[i];
-        into->n += h->n;
-        into->sum += h->sum;
-        if (h->max > into->max)
-                into->max = h->max;
-}
 
 static void volume_perform(struct volume *v, const struct mmp_action *a);
 
@@ -263,7 +234,7 @@ static void submit(struct volume *v, const struct mmp_action *a)
         v->op_beat = v->op == MMPD_IO_WRITE && v->state == MMP_STATE_HELD && v->beat_due;
         if (v->op_beat) {
                 v->have_stats = true;
-                volume_hist_add(&v->stats.submit_late, now > v->beat_due ? now - v->beat_due : 0);
+                mmp_hist_add(&v->stats.submit_late, now > v->beat_due ? now - v->beat_due : 0);
         }
         r = mmpd_ioreq_submit(v->req, v->op, a->offset, a->len, now + io_timeout(v));
         if (r < 0)
@@ -308,11 +279,11 @@ static void on_io(struct mmpd_ioreq *req, ssize_t result, void *userdata)
 
                 note_io_time(v, took);
                 v->have_stats = true;
-                volume_hist_add(&v->stats.io, took);
+                mmp_hist_add(&v->stats.io, took);
                 if (v->op_beat) {
                         mmp_usec_t now = mmpd_now();
 
-                        volume_hist_add(&v->stats.landed_late, now > v->beat_due ? now - v->beat_due : 0);
+                        mmp_hist_add(&v->stats.landed_late, now > v->beat_due ? now - v->beat_due : 0);
                 }
         }
         if (v->op_beat) {

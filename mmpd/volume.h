@@ -22,6 +22,7 @@
 #include <ev.h>
 
 #include "io.h"
+#include "mmp-hist.h"
 #include "mmp-sm.h"
 #include "timer.h"
 
@@ -49,23 +50,11 @@ struct fence_info {
 };
 
 /* Heartbeat and I/O latency histograms (io.mmpd's Stats). */
-#define VOLUME_HIST_BUCKETS 17       /* 16 bounds and +Inf */
-extern const mmp_usec_t volume_hist_bounds[VOLUME_HIST_BUCKETS - 1];
-
-struct volume_hist {
-        uint64_t count[VOLUME_HIST_BUCKETS];
-        uint64_t n;
-        mmp_usec_t sum, max;
-};
-
 struct volume_stats {
-        struct volume_hist submit_late;  /* heartbeat due -> write submitted */
-        struct volume_hist landed_late;  /* heartbeat due -> write completed */
-        struct volume_hist io;           /* every I/O: submit -> complete */
+        struct mmp_hist submit_late;     /* heartbeat due -> write submitted */
+        struct mmp_hist landed_late;     /* heartbeat due -> write completed */
+        struct mmp_hist io;              /* every I/O: submit -> complete */
 };
-
-void volume_hist_add(struct volume_hist *h, mmp_usec_t usec);
-void volume_hist_merge(struct volume_hist *into, const struct volume_hist *h);
 
 /* A snapshot of one volume for status, Check and events. */
 struct volume_info {

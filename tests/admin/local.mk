@@ -14,8 +14,7 @@ TESTS += $(admin_scripts)
 
 # mmpctl metrics: the OpenMetrics text of mmpctl/openmetrics.c from JSON
 # shaped as io.mmpd's Stats contract, parsed by prometheus_client
-# (openmetrics.sh); against a real mmpd (metrics.sh), once mmpd answers
-# Daemon() and sends Volume.stats: until then metrics.sh is not in TESTS.
+# (openmetrics.sh); against a real mmpd's Daemon() and Volume.stats (metrics.sh).
 check_PROGRAMS += tests/admin/openmetrics-render
 tests_admin_openmetrics_render_SOURCES = tests/admin/openmetrics-render.c \
 	mmpctl/openmetrics.c mmpctl/openmetrics.h
@@ -24,4 +23,6 @@ tests_admin_openmetrics_render_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
 tests_admin_openmetrics_render_LDADD = $(JANSSON_LIBS)
 dist_check_SCRIPTS += tests/admin/openmetrics.sh
 TESTS += tests/admin/openmetrics.sh
-EXTRA_DIST += tests/admin/metrics.sh tests/admin/openmetrics.py
+dist_check_SCRIPTS += tests/admin/metrics.sh
+TESTS += tests/admin/metrics.sh
+EXTRA_DIST += tests/admin/openmetrics.py

@@ -5,8 +5,8 @@ daemon_test_cflags = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(EXT2FS_CFLAGS) $(SYSTEMD_CF
 daemon_test_ldadd = mmpd/libmmpd-conf.la lib/libmmp-core.la $(CMOCKA_LIBS) $(EXT2FS_LIBS) \
 	$(SYSTEMD_LIBS) $(EV_LIBS)
 
-check_PROGRAMS += tests/daemon/test-volume tests/daemon/test-timer tests/daemon/test-fence-plan
-TESTS += tests/daemon/test-volume tests/daemon/test-timer tests/daemon/test-fence-plan
+check_PROGRAMS += tests/daemon/test-volume tests/daemon/test-timer tests/daemon/test-fence-plan tests/daemon/test-hist
+TESTS += tests/daemon/test-volume tests/daemon/test-timer tests/daemon/test-fence-plan tests/daemon/test-hist
 
 tests_daemon_test_volume_SOURCES = tests/daemon/test-volume.c \
 	tests/daemon/fake-io.c tests/daemon/fake-io.h \
@@ -22,3 +22,7 @@ tests_daemon_test_timer_LDADD = $(CMOCKA_LIBS) $(EV_LIBS)
 tests_daemon_test_fence_plan_SOURCES = tests/daemon/test-fence-plan.c mmpd/fence-plan.c
 tests_daemon_test_fence_plan_CFLAGS = $(daemon_test_cflags)
 tests_daemon_test_fence_plan_LDADD = $(CMOCKA_LIBS)
+
+tests_daemon_test_hist_SOURCES = tests/daemon/test-hist.c
+tests_daemon_test_hist_CFLAGS = $(daemon_test_cflags)
+tests_daemon_test_hist_LDADD = lib/libmmp-core.la $(CMOCKA_LIBS)
