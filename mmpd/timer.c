@@ -16,6 +16,7 @@ struct mmpd_timers {
         struct ev_loop *loop;
         int tfd;
         mmp_usec_t armed_at;     /* tfd expiry, MMP_USEC_INFINITY when disarmed */
+        bool running;            /* in mmpd_timers_run(): it arms the tfd once, at the end */
         ev_io watcher;
         struct mmpd_timer **heap;
         size_t n, cap;
@@ -83,7 +84,7 @@ static void tfd_arm(struct mmpd_timers *ts)
         struct itimerspec its = {};
         mmp_usec_t at;
 
-        if (ts->tfd < 0 || ts->n == 0 || ts->heap[0]->at >= ts->armed_at)
+        if (ts->tfd < 0 || ts->running || ts->n == 0 || ts->heap[0]->at >= ts->armed_at)
                 return;
         at = ts->heap[0]->at ? ts->heap[0]->at : 1;     /* all zero would disarm */
         its.it_value.tv_sec = (time_t) (at / MMP_USEC_PER_SEC);
@@ -150,7 +151,11 @@ mmp_usec_t mmpd_timers_next(const struct mmpd_timers *ts)
 
 void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
 {
-        /* Bounded: a callback may re-arm its timer for a time already past. */
+        /* Bounded: a callback may re-arm its timer for a time already past.
+         * Callbacks re-arming their timers do not touch the tfd: armed for a
+         * timer of this run not yet fired, it would wake the loop again for
+         * nothing. */
+        ts->running = true;
         for (size_t budget = ts->n; budget > 0 && ts->n > 0; budget--) {
                 struct mmpd_timer *t = ts->heap[0];
 
@@ -161,6 +166,7 @@ void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
                 t->at = MMP_USEC_INFINITY;
                 t->cb(t, t->userdata);
         }
+        ts->running = false;
         tfd_arm(ts);
 }
 

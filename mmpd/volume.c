@@ -37,7 +37,8 @@ struct volume {
         struct mmp_sb sb;
         bool reading_sb;
 
-        struct mmpd_timer timer;        /* the state machine's wake_at */
+        struct mmpd_timer timer;        /* the state machine's wake_at, quantised */
+        mmp_usec_t wake_at;             /* ... as the state machine asked */
         bool has_pending;
         struct mmp_action pending;      /* I/O deferred until a timed-out one drains */
         enum mmpd_io_op op;             /* the I/O in flight */
@@ -178,10 +179,27 @@ static void fail_claim(struct volume *v, int err, const char *text)
 
 /* ---- timer ---------------------------------------------------------------- */
 
+/*
+ * Future wakeups are rounded up to the next multiple of this: volumes whose
+ * heartbeats fall due within one quantum wake the loop once and their I/O
+ * goes to the kernel in one io_submit(), instead of one wakeup, one
+ * context switch and one doorbell each.  A heartbeat is at most this much
+ * later (counted in its lateness), and so is a fence deadline, which the
+ * margin (at least 2 s) covers.  Wakeups already due are not delayed.
+ */
+#define TIMER_QUANTUM_USEC (10 * 1000)
+
 static void arm_timer(struct volume *v, mmp_usec_t at)
 {
+        mmp_usec_t now;
+
         /* Every step of every heartbeat ends here, mostly with the same fence
          * deadline while an I/O is in flight: leave the timer heap alone then. */
+        if (at == v->wake_at && (at == MMP_USEC_INFINITY || mmpd_timer_active(&v->timer)))
+                return;
+        v->wake_at = at;
+        if (at != MMP_USEC_INFINITY && at > (now = mmpd_now()) && at % TIMER_QUANTUM_USEC)
+                at += TIMER_QUANTUM_USEC - at % TIMER_QUANTUM_USEC;
         if (at == v->timer.at)
                 return;
         if (mmpd_timer_arm(v->host.timers, &v->timer, at) < 0)
@@ -209,7 +227,8 @@ static void on_timer(struct mmpd_timer *t, void *userdata)
         struct volume *v = userdata;
 
         /* A heartbeat's lateness is counted from here (volume_stats). */
-        v->beat_due = v->state == MMP_STATE_HELD ? t->due : 0;
+        v->beat_due = v->state == MMP_STATE_HELD ? v->wake_at : 0;
+        v->wake_at = MMP_USEC_INFINITY;
         if (v->sm)
                 step(v, &(struct mmp_event) { .type = MMP_EV_TIMER });
 }
@@ -841,6 +860,7 @@ static struct volume *volume_alloc(const struct volume_host *host, const struct 
         v->opts = *opts;
         v->use.pidfd = -1;
         mmpd_timer_init(&v->timer, on_timer, v);
+        v->wake_at = MMP_USEC_INFINITY;
         v->host_name = opts->host_name ? strdup(opts->host_name) : NULL;
         v->opts.host_name = v->host_name;
         if (opts->host_name && !v->host_name) {
