@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <systemd/sd-journal.h>
+
 #include "log.h"
 
-static bool use_prefix;
+static bool use_prefix;         /* stderr is the journal */
 static int max_level = LOG_INFO;
 
 void log_setup(void)
@@ -42,4 +44,21 @@ void log_msg(int prio, const char *fmt, ...)
                 fprintf(stderr, "mmpd: %s: %s\n", names[prio & 7], buf);
         else
                 fprintf(stderr, "mmpd: %s\n", buf);
+}
+
+void log_volume_id(const char *id, int prio, const char *name, const char *device, const char *fmt, ...)
+{
+        char buf[1024];
+        va_list ap;
+
+        if (prio > max_level)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(buf, sizeof(buf), fmt, ap);
+        va_end(ap);
+        if (!use_prefix || sd_journal_send("MESSAGE=volume %s (%s): %s", name, device, buf,
+                                           "MESSAGE_ID=%s", id, "PRIORITY=%i", prio,
+                                           "MMPD_VOLUME=%s", name, "MMPD_DEVICE=%s", device,
+                                           "SYSLOG_IDENTIFIER=mmpd", NULL) < 0)
+                log_msg(prio, "volume %s (%s): %s", name, device, buf);
 }

@@ -172,7 +172,7 @@ static void fail_claim(struct volume *v, int err, const char *text)
         v->error_text = text;
         v->state = MMP_STATE_REFUSED;
         v->phase = MMP_PHASE_NONE;
-        log_vol(v, LOG_ERR, "cannot claim: %s", text);
+        log_vol_id(v, LOG_ID_REFUSED, LOG_ERR, "cannot claim: %s", text);
         emit(v, VOLUME_EVENT_REFUSED, err, text, 0);
         done(v);
 }
@@ -266,7 +266,7 @@ static void note_io_time(struct volume *v, mmp_usec_t usec)
         bool *was = &v->slow[v->op];    /* reads and writes separately: no flapping */
 
         if (slow && !*was) {
-                log_vol(v, LOG_WARNING, "slow I/O: %s took %.3f s (update interval %u s)",
+                log_vol_id(v, LOG_ID_SLOW_IO, LOG_WARNING, "slow I/O: %s took %.3f s (update interval %u s)",
                         v->op == MMPD_IO_WRITE ? "write" : "read", (double) usec / MMP_USEC_PER_SEC,
                         update_interval(v));
                 emit(v, VOLUME_EVENT_SLOW_IO, 0, NULL, usec);
@@ -676,9 +676,10 @@ static void use_ended(struct volume *v, const struct mmp_action *a)
                 reclaim = true;
         }
         if (a->error)
-                log_vol(v, LOG_WARNING, "use by %s ended: %s; re-claiming with the full claim", who, a->reason);
+                log_vol_id(v, LOG_ID_USE_ENDED, LOG_WARNING, "use by %s ended: %s; re-claiming with the full claim",
+                           who, a->reason);
         else
-                log_vol(v, LOG_NOTICE, "use by %s ended: CLEAN on disk; %s", who,
+                log_vol_id(v, LOG_ID_USE_ENDED, LOG_NOTICE, "use by %s ended: CLEAN on disk; %s", who,
                         reclaim ? "re-claiming (keep)" : "released");
         v->error = a->error;
         v->error_text = a->reason;
@@ -739,7 +740,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
         case MMP_ACT_CLAIMED:
                 set_state(v, MMP_STATE_HELD, st.phase);
                 v->last_ci = st.check_interval;
-                log_vol(v, LOG_NOTICE, "claimed: seq %#x, update interval %u s, check_interval %u s, "
+                log_vol_id(v, LOG_ID_CLAIMED, LOG_NOTICE, "claimed: seq %#x, update interval %u s, check_interval %u s, "
                         "peers wait %u s; claim took %.1f s", st.seq, st.update_interval,
                         st.check_interval, st.deadlines.wait_s,
                         (double) (mmpd_now() - v->claim_started) / MMP_USEC_PER_SEC);
@@ -754,7 +755,7 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 v->error = a->error;
                 v->error_text = a->reason;
                 set_state(v, MMP_STATE_REFUSED, MMP_PHASE_NONE);
-                log_vol(v, LOG_WARNING, "claim refused: %s (%s)", a->reason, holder);
+                log_vol_id(v, LOG_ID_REFUSED, LOG_WARNING, "claim refused: %s (%s)", a->reason, holder);
                 emit(v, VOLUME_EVENT_REFUSED, a->error, a->reason, 0);
                 done(v);
                 return;
@@ -780,16 +781,16 @@ static void volume_perform(struct volume *v, const struct mmp_action *a)
                 v->error = a->error;
                 set_state(v, MMP_STATE_RELEASED, MMP_PHASE_NONE);
                 if (a->error)
-                        log_vol(v, LOG_WARNING, "released, but CLEAN was not written (%s): peers will wait W",
+                        log_vol_id(v, LOG_ID_RELEASED, LOG_WARNING, "released, but CLEAN was not written (%s): peers will wait W",
                                 strerror(-a->error));
                 else
-                        log_vol(v, LOG_NOTICE, "released (MMP block marked clean)");
+                        log_vol_id(v, LOG_ID_RELEASED, LOG_NOTICE, "released (MMP block marked clean)");
                 emit(v, VOLUME_EVENT_RELEASED, a->error, NULL, 0);
                 done(v);
                 return;
         case MMP_ACT_HANDOFF_GO:
                 set_state(v, MMP_STATE_IN_USE, st.phase);
-                log_vol(v, LOG_NOTICE, "handing off to %s: %s", user_text(v, holder, sizeof(holder)),
+                log_vol_id(v, LOG_ID_HANDOFF, LOG_NOTICE, "handing off to %s: %s", user_text(v, holder, sizeof(holder)),
                         st.mode == MMP_HANDOFF_FAST ? "CLEAN written, start it now" :
                         "no more writes; it claims on its own (W, then W again)");
                 emit(v, VOLUME_EVENT_HANDOFF, 0, NULL, 0);
