@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "libmmp-internal.h"
+#include "mmp-names.h"
 
 /* The struct sizes of LIBMMP_1: callers built against it pass at least this. */
 #define CHECK_SIZE_V1 (offsetof(struct mmp_check, volume) + sizeof(struct mmp_volume *))
@@ -15,10 +16,7 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
 static uint64_t boottime_usec(void)
 {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_BOOTTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+        return mmp_boottime_usec();
 }
 
 /* {"device": device} (+ name), or NULL out of memory. */

@@ -21,13 +21,13 @@ static void json_decref_p(json_t **j) { json_decref(*j); }
 
 struct dump_view {
         const char *device;
-        const struct mmpctl_volume *v;
+        const struct mmpctl_ondisk *v;
         char *nodename;                 /* escaped */
         char *bdevname;                 /* escaped */
         unsigned wait_s;
 };
 
-static const char *checksum_note(const struct mmpctl_volume *v)
+static const char *checksum_note(const struct mmpctl_ondisk *v)
 {
         if (!v->sb.metadata_csum)
                 return "not used: no metadata_csum";
@@ -114,7 +114,7 @@ int mmpctl_cmd_dump(struct mmpctl_ctx *ctx, int argc, char **argv)
         };
         _cleanup_free_ char *nodename = NULL;
         _cleanup_free_ char *bdevname = NULL;
-        struct mmpctl_volume v;
+        struct mmpctl_ondisk v;
         struct dump_view d;
         const char *what = NULL;
         bool json = ctx->json;
@@ -139,7 +139,7 @@ int mmpctl_cmd_dump(struct mmpctl_ctx *ctx, int argc, char **argv)
         }
         d.device = argv[optind];
 
-        r = mmpctl_volume_read(d.device, &v, &what);
+        r = mmpctl_ondisk_read(d.device, &v, &what);
         if (r < 0) {
                 if (what)
                         mmpctl_err("%s: %s: %s", d.device, what, strerror(-r));

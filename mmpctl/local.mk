@@ -4,7 +4,7 @@ mmpctl_mmpctl_SOURCES = \
 	mmpctl/mmpctl.c mmpctl/mmpctl.h \
 	mmpctl/util.c \
 	mmpctl/format.c mmpctl/format.h \
-	mmpctl/volume.c \
+	mmpctl/ondisk-read.c \
 	mmpctl/dump.c \
 	mmpctl/client.c \
 	mmpctl/status.c \

@@ -44,7 +44,7 @@ void mmpctl_err(const char *fmt, ...) _printf_(1, 2);
  * positioned reads (O_DIRECT and sector-aligned buffers on a block device;
  * a regular image file is read without O_DIRECT).
  */
-struct mmpctl_volume {
+struct mmpctl_ondisk {
         struct mmp_sb sb;
         struct mmp_block blk;
         int blk_err;          /* 0, or -EUCLEAN / -EBADMSG: blk holds what is on disk */
@@ -58,7 +58,7 @@ struct mmpctl_volume {
  * failed ("cannot open", "cannot read"), to be followed by strerror(); it is
  * NULL when the bytes were read but do not decode: use mmp_ondisk_strerror().
  */
-int mmpctl_volume_read(const char *path, struct mmpctl_volume *ret, const char **ret_what);
+int mmpctl_ondisk_read(const char *path, struct mmpctl_ondisk *ret, const char **ret_what);
 
 /*
  * A name from disk made safe to print: printable ASCII is kept, a backslash

@@ -28,12 +28,12 @@ static int open_volume(const char *path, bool *ret_direct, size_t *ret_align)
         return TAKE_FD(fd);
 }
 
-int mmpctl_volume_read(const char *path, struct mmpctl_volume *ret, const char **ret_what)
+int mmpctl_ondisk_read(const char *path, struct mmpctl_ondisk *ret, const char **ret_what)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ void *sb_mem = NULL;
         _cleanup_free_ void *blk_mem = NULL;
-        struct mmpctl_volume v = {};
+        struct mmpctl_ondisk v = {};
         const uint8_t *data;
         size_t got;
         int r;

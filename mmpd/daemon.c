@@ -15,7 +15,7 @@
 #include "manager.h"
 #include "systemd.h"
 #include "timer.h"
-#include "varlink.h"
+#include "varlink-methods.h"
 
 struct daemon {
         struct ev_loop *loop;

@@ -31,7 +31,7 @@
 #include "mmp-varlink.h"
 #include "offload.h"
 #include "varlink-json.h"
-#include "varlink.h"
+#include "varlink-methods.h"
 
 /* io.mmpd as registered with the server: the userdata of every method. */
 struct io_mmpd {

@@ -70,7 +70,7 @@ struct vl_call;
 
 /* Zero / NULL fields take the defaults above. */
 struct varlink_options {
-        const char *socket_path;        /* NULL: none (varlink.h: MMPD_DEFAULT_SOCKET) */
+        const char *socket_path;        /* NULL: none (varlink-methods.h: MMPD_DEFAULT_SOCKET) */
         const char *admin_group;        /* group name or number; NULL = root only */
         unsigned max_connections;
         unsigned root_reserve;          /* (unsigned) -1 = none */
@@ -80,7 +80,7 @@ struct varlink_options {
         size_t max_output;
         double idle_timeout;            /* no complete message and no call in progress */
         double partial_timeout;         /* a message started but not finished */
-        /* Carried for the application's methods (varlink.h: Inspect's
+        /* Carried for the application's methods (varlink-methods.h: Inspect's
          * deadline and threads); the server itself does not read them. */
         double inspect_timeout;
         unsigned max_inspects;

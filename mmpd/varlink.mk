@@ -2,7 +2,7 @@
 # daemon and the tests link the same code: libmmpd-vlserver, a varlink server
 # that knows no application (varlink-server.h; varlink.c, -conn.c, -dispatch.c;
 # tests/varlink/test-transport links it alone), and libmmpd-varlink, io.mmpd
-# registered with it (varlink.h; varlink-methods.c, -json.c), with offload.c
+# registered with it (varlink-methods.h; varlink-methods.c, -json.c), with offload.c
 # (blocking work on short-lived threads) and inspect.c (the read-only MMP
 # block reader behind Inspect).  The program also links lib/libmmp-core.la.
 noinst_LTLIBRARIES += mmpd/libmmpd-vlserver.la
@@ -15,7 +15,7 @@ mmpd_libmmpd_vlserver_la_LIBADD = $(JANSSON_LIBS) $(EV_LIBS)
 
 noinst_LTLIBRARIES += mmpd/libmmpd-varlink.la
 mmpd_libmmpd_varlink_la_SOURCES = \
-	mmpd/varlink.h mmpd/varlink-methods.c \
+	mmpd/varlink-methods.h mmpd/varlink-methods.c \
 	mmpd/varlink-json.h mmpd/varlink-json.c \
 	mmpd/offload.c mmpd/offload.h \
 	mmpd/inspect.c mmpd/inspect.h

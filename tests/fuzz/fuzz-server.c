@@ -17,7 +17,7 @@
 
 #include "fake-manager.h"
 #include "fuzz-server.h"
-#include "varlink.h"
+#include "varlink-methods.h"
 
 #define RUN_SECONDS   0.3       /* loop time per input at most: a call pipelined
                                  * after an endless Watch is never answered */

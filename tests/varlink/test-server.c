@@ -16,7 +16,7 @@
 #include <sys/resource.h>
 
 #include "fake-manager.h"
-#include "varlink.h"
+#include "varlink-methods.h"
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
