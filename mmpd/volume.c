@@ -19,7 +19,6 @@
 #include "log.h"
 #include "volume.h"
 
-#define SB_READ_SIZE 4096u      /* covers the superblock at any sector size */
 
 struct volume {
         struct volume_host host;
@@ -32,6 +31,9 @@ struct volume {
 
         struct mmpd_dev *dev;
         struct mmpd_ioreq *req;
+        size_t req_size;                /* its buffer */
+        uint64_t sb_off;                /* the superblock read: aligned span */
+        size_t sb_len;
         struct mmp_sm *sm;
         bool have_sb;
         struct mmp_sb sb;
@@ -364,7 +366,7 @@ static void start_sm(struct volume *v)
         cfg.slot = (mmp_usec_t) ((double) period * ((double) v->opts.slot * 0.6180339887498949 -
                                                     (double) (uint64_t) ((double) v->opts.slot * 0.6180339887498949)));
 
-        if (v->sb.block_size > SB_READ_SIZE) {
+        if (v->sb.block_size > v->req_size) {
                 struct mmpd_ioreq *req;
 
                 r = mmpd_ioreq_new(v->host.io, v->dev, v->sb.block_size, on_io, on_io_idle, v, &req);
@@ -372,6 +374,7 @@ static void start_sm(struct volume *v)
                         return fail_claim(v, r, "cannot allocate an I/O buffer");
                 mmpd_ioreq_free(v->req);
                 v->req = req;
+                v->req_size = v->sb.block_size;
         }
         r = mmp_sm_new(&cfg, &v->sm);
         if (r < 0)
@@ -418,6 +421,7 @@ static void on_probe_read(struct volume *v, ssize_t result)
 
 static void on_sb_read(struct volume *v, ssize_t result)
 {
+        size_t skip;
         int r;
 
         v->reading_sb = false;
@@ -428,8 +432,9 @@ static void on_sb_read(struct volume *v, ssize_t result)
                 return fail_claim(v, (int) result, result == -ETIMEDOUT ?
                                   "reading the superblock timed out" : "cannot read the superblock");
         }
-        r = mmp_sb_decode((const uint8_t *) mmpd_ioreq_buf(v->req) + MMP_SB_OFFSET,
-                          (size_t) result > MMP_SB_OFFSET ? (size_t) result - MMP_SB_OFFSET : 0, &v->sb);
+        skip = MMP_SB_OFFSET - v->sb_off;
+        r = mmp_sb_decode((const uint8_t *) mmpd_ioreq_buf(v->req) + skip,
+                          (size_t) result > skip ? (size_t) result - skip : 0, &v->sb);
         if (r < 0)
                 return fail_claim(v, r, mmp_ondisk_strerror(r));
         if (mmp_sb_mmp_offset(&v->sb) + v->sb.block_size > mmpd_dev_size(v->dev))
@@ -452,7 +457,7 @@ void volume_claim(struct volume *v)
                 return;
         }
         v->reading_sb = true;
-        r = mmpd_ioreq_submit(v->req, MMPD_IO_READ, 0, SB_READ_SIZE, mmpd_now() + io_timeout(v));
+        r = mmpd_ioreq_submit(v->req, MMPD_IO_READ, v->sb_off, v->sb_len, mmpd_now() + io_timeout(v));
         if (r < 0) {
                 v->reading_sb = false;
                 fail_claim(v, r, "cannot read the superblock");
@@ -876,6 +881,7 @@ int volume_new(const struct volume_host *host, const char *name, const char *dev
 {
         _cleanup_free_ char *dup = NULL;
         struct volume *v;
+        size_t align;
         int r;
 
         v = volume_alloc(host, opts);
@@ -899,7 +905,15 @@ int volume_new(const struct volume_host *host, const char *name, const char *dev
                 volume_free(v);
                 return r;
         }
-        r = mmpd_ioreq_new(host->io, v->dev, SB_READ_SIZE, on_io, on_io_idle, v, &v->req);
+        /* The superblock's aligned span: 1 KiB at 1024 on a 512-byte
+         * device, 4 KiB at 0 on a 4Kn one; the buffer grows to the MMP
+         * block later if that is larger (start_sm).  Sized so, 10,000
+         * volumes of 1 KiB blocks need 10 MB of buffers, not 40. */
+        align = mmpd_dev_align(v->dev);
+        v->sb_off = MMP_SB_OFFSET - MMP_SB_OFFSET % align;
+        v->sb_len = (MMP_SB_OFFSET + MMP_SB_SIZE - v->sb_off + align - 1) / align * align;
+        v->req_size = v->sb_len;
+        r = mmpd_ioreq_new(host->io, v->dev, v->req_size, on_io, on_io_idle, v, &v->req);
         if (r < 0) {
                 volume_free(v);
                 return r;

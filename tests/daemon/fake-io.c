@@ -99,6 +99,7 @@ int mmpd_dev_open_shared(const struct mmpd_dev *dev) { return -EOPNOTSUPP; }
 dev_t mmpd_dev_rdev(const struct mmpd_dev *dev) { return 0; }
 bool mmpd_dev_is(const struct mmpd_dev *dev, const struct stat *st) { return false; }
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev) { return fake_disk.size; }
+size_t mmpd_dev_align(const struct mmpd_dev *dev) { return 512; }
 
 struct mmpd_dev *mmpd_dev_free(struct mmpd_dev *dev)
 {
