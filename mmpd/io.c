@@ -15,14 +15,13 @@
  * rely on io_cancel(): a buffer the kernel owns is left alone until the
  * kernel returns it.
  *
- * Deadlines live in one binary min-heap per engine, served by one timerfd on
- * CLOCK_BOOTTIME.  libev's ev_timer runs on CLOCK_MONOTONIC, which stops
- * during suspend, so per-request ev_timers would fire late by however long
- * the machine slept: exactly the case mmpd_now() uses CLOCK_BOOTTIME for.
- * The heap costs O(log n) per submit/complete (14 levels at 10,000
- * volumes) and the timerfd is re-armed only when the earliest deadline moves
- * earlier; when it moves later the timer is left to fire early once and is
- * re-armed then, so a steady heartbeat costs no timer syscalls.
+ * Deadlines are BOOTTIME timers (timer.h), in the engine's own heap and
+ * timerfd: libev's ev_timer runs on CLOCK_MONOTONIC, which stops during
+ * suspend, so per-request ev_timers would fire late by however long the
+ * machine slept.  The room for every request's deadline is reserved when
+ * the request is made, so a submit never fails for memory.  When the
+ * timerfd fires, completions are reaped first (an I/O that completed in
+ * time is not reported late because its eventfd wakeup comes later).
  *
  * Where this can still wait: io_submit() itself may sleep when a block
  * device's request queue is full (tag allocation), when ext4 allocates
@@ -38,7 +37,6 @@
 #include <sys/eventfd.h>
 #include <sys/param.h>          /* MAX */
 #include <sys/queue.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,10 +44,10 @@
 
 #include "macro.h"
 #include "io.h"
-#include "mmp-names.h"
 #include "io-internal.h"
+#include "mmp-names.h"
+#include "timer.h"
 
-#define HEAP_NONE         SIZE_MAX
 #define REAP_BATCH        64
 #define EAGAIN_BACKOFF_S  0.001
 
@@ -77,7 +75,7 @@ struct mmpd_ioreq {
         mmp_usec_t deadline;
         mmp_usec_t started;
         mmp_usec_t last_duration;
-        size_t heap_idx;        /* HEAP_NONE when no deadline is pending */
+        struct mmpd_timer dl;   /* the deadline, while one is pending */
         unsigned ctx_idx;       /* the context it was submitted to */
         TAILQ_ENTRY(mmpd_ioreq) queue;  /* io->queue, or a dispatch list */
         LIST_ENTRY(mmpd_ioreq) all;
@@ -113,18 +111,14 @@ struct mmpd_io {
         bool eagain;            /* the last io_submit() said -EAGAIN */
         bool closing;           /* in mmpd_io_free(): no more callbacks */
         int efd;                /* completions (IOCB_FLAG_RESFD) */
-        int tfd;                /* earliest deadline, CLOCK_BOOTTIME */
-        mmp_usec_t armed_at;    /* tfd expiry, MMP_USEC_INFINITY when disarmed */
+        struct mmpd_timers *deadlines;
         ev_io efd_watcher;
-        ev_io tfd_watcher;
         ev_prepare prepare;     /* flushes the queue once per loop iteration */
         ev_idle again;          /* keeps the loop from blocking on a non-empty queue */
         ev_timer backoff;       /* retry after -EAGAIN */
         struct req_queue queue;
         LIST_HEAD(, mmpd_ioreq) reqs;
         size_t n_reqs;
-        struct mmpd_ioreq **heap;
-        size_t n_heap, heap_cap;
         struct iocb **iocbs;    /* max_inflight slots for io_submit() */
         struct mmpd_io_stats stats;
 };
@@ -132,87 +126,6 @@ struct mmpd_io {
 mmp_usec_t mmpd_now(void)
 {
         return mmp_boottime_usec();
-}
-
-/* ---- deadline heap ----------------------------------------------------- */
-
-static void heap_put(struct mmpd_io *io, size_t i, struct mmpd_ioreq *r)
-{
-        io->heap[i] = r;
-        r->heap_idx = i;
-}
-
-static void heap_up(struct mmpd_io *io, size_t i)
-{
-        struct mmpd_ioreq *r = io->heap[i];
-
-        while (i > 0) {
-                size_t parent = (i - 1) / 2;
-
-                if (io->heap[parent]->deadline <= r->deadline)
-                        break;
-                heap_put(io, i, io->heap[parent]);
-                i = parent;
-        }
-        heap_put(io, i, r);
-}
-
-static void heap_down(struct mmpd_io *io, size_t i)
-{
-        struct mmpd_ioreq *r = io->heap[i];
-
-        for (;;) {
-                size_t c = 2 * i + 1;
-
-                if (c >= io->n_heap)
-                        break;
-                if (c + 1 < io->n_heap && io->heap[c + 1]->deadline < io->heap[c]->deadline)
-                        c++;
-                if (r->deadline <= io->heap[c]->deadline)
-                        break;
-                heap_put(io, i, io->heap[c]);
-                i = c;
-        }
-        heap_put(io, i, r);
-}
-
-/* Room was reserved by mmpd_ioreq_new(): one slot per request. */
-static void heap_push(struct mmpd_io *io, struct mmpd_ioreq *r)
-{
-        heap_put(io, io->n_heap++, r);
-        heap_up(io, r->heap_idx);
-}
-
-static void heap_remove(struct mmpd_io *io, struct mmpd_ioreq *r)
-{
-        size_t i = r->heap_idx;
-        struct mmpd_ioreq *last;
-
-        if (i == HEAP_NONE)
-                return;
-        r->heap_idx = HEAP_NONE;
-        last = io->heap[--io->n_heap];
-        if (last == r)
-                return;
-        heap_put(io, i, last);
-        heap_up(io, i);
-        heap_down(io, last->heap_idx);
-}
-
-/* Arm the timerfd for the earliest deadline unless it fires earlier already. */
-static void timer_arm(struct mmpd_io *io)
-{
-        struct itimerspec its = {};
-        mmp_usec_t t;
-
-        if (io->n_heap == 0 || io->heap[0]->deadline >= io->armed_at)
-                return;
-        t = MAX(io->heap[0]->deadline, (mmp_usec_t) 1);   /* all zero would disarm */
-        its.it_value.tv_sec = (time_t) (t / MMP_USEC_PER_SEC);
-        its.it_value.tv_nsec = (long) (t % MMP_USEC_PER_SEC) * 1000;
-        /* Only EINVAL for a bad value is possible here, and t is valid. */
-        if (timerfd_settime(io->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
-                io->armed_at = t;
 }
 
 /* ---- requests ---------------------------------------------------------- */
@@ -250,6 +163,8 @@ static void queue_remove(struct mmpd_io *io, struct mmpd_ioreq *r)
         io->stats.queued--;
 }
 
+static void on_deadline(struct mmpd_timer *t, void *userdata);
+
 int mmpd_ioreq_new(struct mmpd_io *io, struct mmpd_dev *dev, size_t size,
                    mmpd_io_cb cb, mmpd_io_idle_cb idle_cb, void *userdata,
                    struct mmpd_ioreq **ret)
@@ -265,15 +180,9 @@ int mmpd_ioreq_new(struct mmpd_io *io, struct mmpd_dev *dev, size_t size,
                 return -EINVAL;
         size = (size + align - 1) / align * align;
 
-        if (io->n_reqs == io->heap_cap) {
-                size_t cap = MAX(io->heap_cap * 2, (size_t) 16);
-                struct mmpd_ioreq **heap = reallocarray(io->heap, cap, sizeof(*heap));
-
-                if (!heap)
-                        return -ENOMEM;
-                io->heap = heap;
-                io->heap_cap = cap;
-        }
+        k = mmpd_timers_reserve(io->deadlines, io->n_reqs + 1);
+        if (k < 0)
+                return k;
 
         r = calloc(1, sizeof(*r));
         if (!r)
@@ -291,7 +200,7 @@ int mmpd_ioreq_new(struct mmpd_io *io, struct mmpd_dev *dev, size_t size,
         r->idle_cb = idle_cb;
         r->userdata = userdata;
         r->state = REQ_IDLE;
-        r->heap_idx = HEAP_NONE;
+        mmpd_timer_init(&r->dl, on_deadline, r);
         mmpd_dev_ref(dev);
         LIST_INSERT_HEAD(&io->reqs, r, all);
         io->n_reqs++;
@@ -312,7 +221,7 @@ struct mmpd_ioreq *mmpd_ioreq_free(struct mmpd_ioreq *req)
                 break;
         case REQ_QUEUED:
                 queue_remove(io, req);
-                heap_remove(io, req);
+                mmpd_timer_stop(io->deadlines, &req->dl);
                 active_dec(io);
                 req_destroy(req);
                 break;
@@ -320,7 +229,7 @@ struct mmpd_ioreq *mmpd_ioreq_free(struct mmpd_ioreq *req)
         case REQ_TIMED_OUT:
         case REQ_DISPATCH:
                 /* The kernel (or a dispatch loop) still holds it. */
-                heap_remove(io, req);
+                mmpd_timer_stop(io->deadlines, &req->dl);
                 req->free_pending = true;
                 active_dec(io);
                 break;
@@ -363,10 +272,8 @@ int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
         TAILQ_INSERT_TAIL(&io->queue, req, queue);
         io->stats.queued++;
         active_inc(io);
-        if (deadline != MMP_USEC_INFINITY) {
-                heap_push(io, req);
-                timer_arm(io);
-        }
+        /* Room was reserved by mmpd_ioreq_new(): cannot fail. */
+        mmpd_timer_arm(io->deadlines, &req->dl, deadline);
         return 0;
 }
 
@@ -394,7 +301,7 @@ static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp
                 return;
         }
 
-        heap_remove(io, r);
+        mmpd_timer_stop(io->deadlines, &r->dl);
         if (res < 0)
                 result = res;
         else
@@ -511,33 +418,17 @@ static void req_timeout(struct mmpd_io *io, struct mmpd_ioreq *r)
                 r->idle_cb(r, r->userdata);
 }
 
-static void tfd_cb(struct ev_loop *loop, ev_io *w, int revents)
+static void on_deadline(struct mmpd_timer *t, void *userdata)
 {
-        struct mmpd_io *io = w->data;
-        uint64_t ticks;
-        mmp_usec_t now;
-        size_t budget;
-        ssize_t n;
+        struct mmpd_ioreq *r = userdata;
 
-        n = read(io->tfd, &ticks, sizeof(ticks));
-        (void) n;
-        io->armed_at = MMP_USEC_INFINITY;
+        req_timeout(r->io, r);
+}
 
-        /* An I/O that completed in time is not reported late because its
-         * eventfd wakeup comes later in this loop iteration. */
-        reap(io);
-
-        /* Bounded: a callback may resubmit with a deadline already past. */
-        now = mmpd_now();
-        for (budget = io->n_heap; budget > 0 && io->n_heap > 0; budget--) {
-                struct mmpd_ioreq *r = io->heap[0];
-
-                if (r->deadline > now)
-                        break;
-                heap_remove(io, r);
-                req_timeout(io, r);
-        }
-        timer_arm(io);
+/* The deadline timerfd fired: first take what completed in time. */
+static void before_deadlines(void *userdata)
+{
+        reap(userdata);
 }
 
 /*
@@ -589,7 +480,7 @@ static void flush(struct mmpd_io *io, struct req_queue *failed)
 
                 r = TAILQ_FIRST(&io->queue);
                 queue_remove(io, r);
-                heap_remove(io, r);
+                mmpd_timer_stop(io->deadlines, &r->dl);
                 r->state = REQ_DISPATCH;
                 r->result = k;
                 io->stats.submit_errors++;
@@ -654,8 +545,7 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
                 return -ENOMEM;
         io->loop = loop;
         io->max_inflight = max_inflight;
-        io->efd = io->tfd = -1;
-        io->armed_at = MMP_USEC_INFINITY;
+        io->efd = -1;
         TAILQ_INIT(&io->queue);
         LIST_INIT(&io->reqs);
 
@@ -674,22 +564,16 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
                 r = -errno;
                 goto fail;
         }
-        io->tfd = timerfd_create(CLOCK_BOOTTIME, TFD_NONBLOCK | TFD_CLOEXEC);
-        if (io->tfd < 0) {
-                r = -errno;
+        r = mmpd_timers_new(loop, MMPD_PRIO_HEARTBEAT, &io->deadlines);
+        if (r < 0)
                 goto fail;
-        }
+        mmpd_timers_set_prepare(io->deadlines, before_deadlines, io);
 
         /* Internal watchers do not keep the loop alive; busy requests do. */
         ev_io_init(&io->efd_watcher, efd_cb, io->efd, EV_READ);
         ev_set_priority(&io->efd_watcher, MMPD_PRIO_HEARTBEAT);
         io->efd_watcher.data = io;
         ev_io_start(loop, &io->efd_watcher);
-        ev_unref(loop);
-        ev_io_init(&io->tfd_watcher, tfd_cb, io->tfd, EV_READ);
-        ev_set_priority(&io->tfd_watcher, MMPD_PRIO_HEARTBEAT);
-        io->tfd_watcher.data = io;
-        ev_io_start(loop, &io->tfd_watcher);
         ev_unref(loop);
         ev_prepare_init(&io->prepare, prepare_cb);
         io->prepare.data = io;
@@ -707,7 +591,7 @@ fail:
         for (unsigned i = 0; i < io->n_ctxs; i++)
                 io_destroy(io->ctxs[i].ctx);
         closep(&io->efd);
-        closep(&io->tfd);
+        mmpd_timers_free(io->deadlines);
         free(io->iocbs);
         free(io);
         return r;
@@ -741,8 +625,6 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
         ev_ref(loop);
         ev_io_stop(loop, &io->efd_watcher);
         ev_ref(loop);
-        ev_io_stop(loop, &io->tfd_watcher);
-        ev_ref(loop);
         ev_prepare_stop(loop, &io->prepare);
         ev_idle_stop(loop, &io->again);
         ev_timer_stop(loop, &io->backoff);
@@ -750,8 +632,8 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
                 ev_unref(loop);
 
         closep(&io->efd);
-        closep(&io->tfd);
-        free(io->heap);
+        /* Requests left to the kernel no longer have a deadline to stop. */
+        mmpd_timers_free(io->deadlines);
         free(io->iocbs);
         free(io);
         return NULL;

@@ -10,7 +10,6 @@ mmpd_mmpd_SOURCES = \
 	mmpd/log.c mmpd/log.h \
 	mmpd/manager.c mmpd/manager.h \
 	mmpd/volume.c mmpd/volume.h \
-	mmpd/timer.c mmpd/timer.h \
 	mmpd/fence.c mmpd/fence-proc.c mmpd/fence-plan.c mmpd/fence.h \
 	mmpd/fdstore.c mmpd/fdstore.h \
 	mmpd/systemd.c mmpd/systemd.h

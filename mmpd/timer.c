@@ -6,8 +6,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#include "io.h"
 #include "macro.h"
+#include "mmp-names.h"
 #include "timer.h"
 
 #define HEAP_NONE SIZE_MAX
@@ -20,6 +20,8 @@ struct mmpd_timers {
         ev_io watcher;
         struct mmpd_timer **heap;
         size_t n, cap;
+        void (*prepare)(void *userdata);
+        void *prepare_userdata;
 };
 
 static void put(struct mmpd_timers *ts, size_t i, struct mmpd_timer *t)
@@ -112,6 +114,29 @@ void mmpd_timer_stop(struct mmpd_timers *ts, struct mmpd_timer *t)
         t->at = MMP_USEC_INFINITY;
 }
 
+int mmpd_timers_reserve(struct mmpd_timers *ts, size_t n)
+{
+        struct mmpd_timer **h;
+        size_t cap = ts->cap ? ts->cap : 64;
+
+        if (n <= ts->cap)
+                return 0;
+        while (cap < n)
+                cap *= 2;
+        h = realloc(ts->heap, cap * sizeof(*h));
+        if (!h)
+                return -ENOMEM;
+        ts->heap = h;
+        ts->cap = cap;
+        return 0;
+}
+
+void mmpd_timers_set_prepare(struct mmpd_timers *ts, void (*fn)(void *userdata), void *userdata)
+{
+        ts->prepare = fn;
+        ts->prepare_userdata = userdata;
+}
+
 int mmpd_timer_arm(struct mmpd_timers *ts, struct mmpd_timer *t, mmp_usec_t at)
 {
         if (at == MMP_USEC_INFINITY) {
@@ -127,15 +152,8 @@ int mmpd_timer_arm(struct mmpd_timers *ts, struct mmpd_timer *t, mmp_usec_t at)
                 else if (at > was)
                         sift_down(ts, t->heap_idx);
         } else {
-                if (ts->n == ts->cap) {
-                        size_t cap = ts->cap ? ts->cap * 2 : 64;
-                        struct mmpd_timer **h = realloc(ts->heap, cap * sizeof(*h));
-
-                        if (!h)
-                                return -ENOMEM;
-                        ts->heap = h;
-                        ts->cap = cap;
-                }
+                if (ts->n == ts->cap && mmpd_timers_reserve(ts, ts->n + 1) < 0)
+                        return -ENOMEM;
                 t->at = at;
                 put(ts, ts->n++, t);
                 sift_up(ts, t->heap_idx);
@@ -179,9 +197,11 @@ static void on_tfd(struct ev_loop *loop, ev_io *w, int revents)
         n = read(ts->tfd, &ticks, sizeof(ticks));
         (void) n;
         ts->armed_at = MMP_USEC_INFINITY;
+        if (ts->prepare)
+                ts->prepare(ts->prepare_userdata);
         /* Timers the budget left due re-arm the timerfd in the past: they
          * fire on the next iteration, after the I/O that is ready now. */
-        mmpd_timers_run(ts, mmpd_now());
+        mmpd_timers_run(ts, mmp_boottime_usec());
 }
 
 int mmpd_timers_new(struct ev_loop *loop, int priority, struct mmpd_timers **ret)

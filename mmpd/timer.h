@@ -37,7 +37,14 @@ struct mmpd_timer {
         void *userdata;
 };
 
+/* @priority: the libev priority of the timerfd's watcher.  The watcher
+ * does not keep the loop alive. */
 int mmpd_timers_new(struct ev_loop *loop, int priority, struct mmpd_timers **ret);
+/* Room for @n armed timers: until then mmpd_timer_arm() cannot fail. */
+int mmpd_timers_reserve(struct mmpd_timers *ts, size_t n);
+/* Called when the timerfd fires, before the due timers run (the I/O engine
+ * reaps completions there, so an I/O done in time is never reported late). */
+void mmpd_timers_set_prepare(struct mmpd_timers *ts, void (*fn)(void *userdata), void *userdata);
 struct mmpd_timers *mmpd_timers_free(struct mmpd_timers *ts);
 
 void mmpd_timer_init(struct mmpd_timer *t, mmpd_timer_cb cb, void *userdata);

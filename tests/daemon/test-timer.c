@@ -10,9 +10,6 @@
 
 #include "timer.h"
 
-mmp_usec_t mmpd_now(void);
-mmp_usec_t mmpd_now(void) { return 0; }
-
 #define N 500
 
 struct fired {
