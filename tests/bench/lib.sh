@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-# lib.sh - helpers shared by the make bench scripts (hold.sh, peers.sh).
+# lib.sh - functions shared by the make bench scripts (hold.sh, peers.sh).
 # Source it with top_srcdir and top_builddir set.  Everything a script
 # creates lives under $T (on /var/tmp: image files, not tmpfs) and goes with
 # the EXIT trap the script sets.
