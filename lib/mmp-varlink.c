@@ -248,6 +248,18 @@ int mmp_varlink_out_append(struct mmp_varlink_out *out, const json_t *msg)
         return 0;
 }
 
+int mmp_varlink_out_append_text(struct mmp_varlink_out *out, const char *text, size_t len, bool end)
+{
+        size_t old_end = out->end;
+        size_t old_start = out->start;
+
+        if ((len && out_put(text, len, out) < 0) || (end && out_put("", 1, out) < 0)) {
+                out->end = out->start + (old_end - old_start);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 size_t mmp_varlink_out_pending(const struct mmp_varlink_out *out)
 {
         return out->end - out->start;

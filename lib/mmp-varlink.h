@@ -70,6 +70,9 @@ struct mmp_varlink_out *mmp_varlink_out_free(struct mmp_varlink_out *out);
 /* Serialize @msg (compact) plus a NUL at the end of the queue.  On error
  * (-ENOMEM, -EINVAL for a value jansson cannot encode) the queue is as before. */
 int mmp_varlink_out_append(struct mmp_varlink_out *out, const json_t *msg);
+/* Append raw JSON text of a message being written in pieces; @end adds the
+ * NUL that ends the message.  The caller makes the pieces one message. */
+int mmp_varlink_out_append_text(struct mmp_varlink_out *out, const char *text, size_t len, bool end);
 /* Bytes waiting to be sent, and where they start. */
 size_t mmp_varlink_out_pending(const struct mmp_varlink_out *out);
 const void *mmp_varlink_out_data(const struct mmp_varlink_out *out);

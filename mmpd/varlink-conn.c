@@ -481,6 +481,27 @@ int vl_call_send(struct vl_call *call, json_t *msg, bool final)
         return 0;
 }
 
+int vl_call_send_text(struct vl_call *call, const char *text, size_t len, bool end)
+{
+        struct vl_conn *c = call->conn;
+        size_t pending = mmp_varlink_out_pending(c->out);
+        int r;
+
+        if (!call->oneway) {
+                r = mmp_varlink_out_append_text(c->out, text, len, end);
+                if (r < 0) {
+                        vl_conn_close(c, LOG_ERR, "cannot queue a reply");
+                        return r;
+                }
+                if (pending == 0 && mmp_varlink_out_pending(c->out) > 0)
+                        ev_io_start(c->s->loop, &c->wio);
+                call->replied = true;
+        }
+        if (end)
+                call_finish(call);
+        return 0;
+}
+
 int vl_reply(struct vl_call *c, json_t *params, bool final)
 {
         if (!params)

@@ -58,6 +58,7 @@ struct mcall {
         struct subscription *sub;
         struct volume *volume;          /* Claim/Release/Handoff/EndUse: the one we follow */
         struct offload_job *job;        /* Inspect */
+        struct list_state *list;        /* List, while it is being written */
         bool starting;                  /* inside manager_claim/release/... */
         struct vl_early *early;         /* events seen while starting */
         bool early_failed;              /* ... one of which could not be kept */
@@ -142,10 +143,13 @@ static json_t *error_for(struct mcall *c, int err, enum vl_op op, const struct v
 
 /* The call goes away (final reply sent, or the connection closed): a
  * claim or release it started carries on; what it waited for is dropped. */
+static void list_free(struct mcall *c);
+
 static void mcall_free(void *context)
 {
         struct mcall *c = context;
 
+        list_free(c);
         if (c->sub)
                 manager_unsubscribe(call_manager(c), c->sub);
         if (c->job)
@@ -597,21 +601,123 @@ static int m_end_use(struct mcall *c)
 
 /* ---- List, Check ------------------------------------------------------------------ */
 
+/*
+ * List is written in pieces, LIST_CHUNK volumes per loop iteration, from
+ * an idle watcher at the control plane's priority: with 10,000 volumes the
+ * whole reply (about 1 KB a volume) took the loop for half a second, and
+ * every heartbeat and every other client waited behind it.  The volumes
+ * are those registered when the call came; one removed meanwhile is left
+ * out (its REMOVED event clears its slot).
+ */
+#define LIST_CHUNK 64
+#define LIST_HEAD_TEXT "{\"parameters\":{\"volumes\":["
+
+struct list_state {
+        struct volume **vols;
+        size_t n, next;
+        bool first;                     /* no volume written yet */
+        ev_idle idle;
+        struct subscription *sub;
+};
+
+static void list_free(struct mcall *c)
+{
+        struct list_state *l = c->list;
+
+        if (!l)
+                return;
+        ev_idle_stop(manager_loop(call_manager(c)), &l->idle);
+        manager_unsubscribe(call_manager(c), l->sub);
+        free(l->vols);
+        free(l);
+        c->list = NULL;
+}
+
+static void list_on_event(const struct volume_event *ev, void *userdata)
+{
+        struct mcall *c = userdata;
+
+        if (ev->type != VOLUME_EVENT_REMOVED)
+                return;
+        for (size_t i = c->list->next; i < c->list->n; i++)
+                if (c->list->vols[i] == ev->volume)
+                        c->list->vols[i] = NULL;
+}
+
+/* Write the next chunk; 1 while more remain, 0 when the reply is sent,
+ * -errno when the connection is gone (and @c with it). */
+static int list_step(struct mcall *c)
+{
+        struct list_state *l = c->list;
+        size_t stop = l->next + LIST_CHUNK < l->n ? l->next + LIST_CHUNK : l->n;
+        int r;
+
+        for (; l->next < stop; l->next++) {
+                struct volume_info info;
+                json_t *j;
+                char *text;
+
+                if (!l->vols[l->next])
+                        continue;
+                volume_get_info(l->vols[l->next], &info);
+                j = vl_volume_json(&info);
+                text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+                json_decref(j);
+                if (!text)
+                        return vl_call_send(c->vc, NULL, true);
+                r = vl_call_send_text(c->vc, ",", l->first ? 0 : 1, false);
+                if (r >= 0)
+                        r = vl_call_send_text(c->vc, text, strlen(text), false);
+                free(text);
+                if (r < 0)
+                        return r;
+                l->first = false;
+        }
+        if (l->next < l->n)
+                return 1;
+        list_free(c);
+        r = vl_call_send_text(c->vc, "]}}", sizeof("]}}") - 1, true);
+        return r < 0 ? r : 0;
+}
+
+static void list_on_idle(struct ev_loop *loop, ev_idle *w, int revents)
+{
+        list_step(w->data);
+}
+
 static int m_list(struct mcall *c)
 {
         struct manager *m = call_manager(c);
-        json_t *volumes = json_array();
+        struct list_state *l = calloc(1, sizeof(*l));
+        size_t n = 0, i = 0;
+        int r;
 
-        for (struct volume *v = manager_first(m); v && volumes; v = manager_next(m, v)) {
-                struct volume_info info;
-
-                volume_get_info(v, &info);
-                if (json_array_append_new(volumes, vl_volume_json(&info)) < 0) {
-                        json_decref(volumes);
-                        volumes = NULL;
-                }
+        for (struct volume *v = manager_first(m); v; v = manager_next(m, v))
+                n++;
+        if (!l || (n && !(l->vols = calloc(n, sizeof(*l->vols))))) {
+                free(l);
+                return vl_call_send(c->vc, NULL, true);
         }
-        return vl_reply(c->vc, pack1("volumes", volumes), true);
+        for (struct volume *v = manager_first(m); v; v = manager_next(m, v))
+                l->vols[i++] = v;
+        l->n = n;
+        l->first = true;
+        ev_idle_init(&l->idle, list_on_idle);
+        ev_set_priority(&l->idle, MMPD_PRIO_CONTROL);
+        l->idle.data = c;
+        c->list = l;
+        l->sub = manager_subscribe(m, list_on_event, c);
+        if (!l->sub) {
+                list_free(c);
+                return vl_call_send(c->vc, NULL, true);
+        }
+        r = vl_call_send_text(c->vc, LIST_HEAD_TEXT, sizeof(LIST_HEAD_TEXT) - 1, false);
+        if (r < 0)
+                return r;
+        r = list_step(c);
+        if (r > 0)
+                ev_idle_start(manager_loop(m), &l->idle);
+        return r < 0 ? r : 0;
 }
 
 static int m_daemon(struct mcall *c)

@@ -206,6 +206,13 @@ int vl_call_send(struct vl_call *c, json_t *msg, bool final);
 /* Shorthands: a reply with @params (stolen) / an org.varlink.service error
  * (@name short: "InvalidParameter"; @key NULL: no parameters). */
 int vl_reply(struct vl_call *c, json_t *params, bool final);
+/*
+ * A reply too large to build in one loop iteration, sent in pieces of raw
+ * JSON text (the caller writes one well-formed message: {"parameters":...}).
+ * @end closes the message and finishes the call.  Nothing else is sent on
+ * the connection meanwhile: a connection has one call at a time.
+ */
+int vl_call_send_text(struct vl_call *c, const char *text, size_t len, bool end);
 int vl_reply_service_error(struct vl_call *c, const char *name, const char *key, const char *value);
 
 /* ---- the peer -------------------------------------------------------------------- */
