@@ -26,6 +26,14 @@ struct entry {
         struct manager *m;
         struct volume *v;
         struct entry *prev, *next;
+        struct entry *by_name_next, *by_device_next;    /* hash chains */
+};
+
+/* Name and device path -> entry: Check looks a volume up on every call,
+ * and a walk of 10,000 entries was most of its cost. */
+struct index {
+        struct entry **by_name, **by_device;
+        size_t size;                    /* buckets, a power of two */
 };
 
 struct manager {
@@ -36,6 +44,7 @@ struct manager {
         struct entry *head, *tail;
         unsigned n_volumes;
         struct entry *graveyard;        /* unlinked, freed from the check watcher */
+        struct index index;
         unsigned slot_counter;
 
         struct subscription *subs, *beat_subs;
@@ -161,6 +170,87 @@ static void on_volume_beat(struct volume *v, const struct mmp_sm_status *st, voi
                 sweep_subscriptions(m);
 }
 
+/* ---- index ------------------------------------------------------------------ */
+
+static size_t hash(const char *s)
+{
+        size_t h = 14695981039346656037u;       /* FNV-1a */
+
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211u;
+        return h;
+}
+
+static void index_put(struct index *ix, struct entry *e)
+{
+        size_t n = hash(volume_name(e->v)) & (ix->size - 1);
+        size_t d = hash(volume_device(e->v)) & (ix->size - 1);
+
+        e->by_name_next = ix->by_name[n];
+        ix->by_name[n] = e;
+        e->by_device_next = ix->by_device[d];
+        ix->by_device[d] = e;
+}
+
+/* Room for @n entries at a load of at most 1; on failure the old table
+ * stays (lookups get slower, not wrong). */
+static void index_grow(struct manager *m, size_t n)
+{
+        struct index ix = {};
+
+        if (n <= m->index.size)
+                return;
+        ix.size = m->index.size ? m->index.size : 64;
+        while (ix.size < n)
+                ix.size *= 2;
+        ix.by_name = calloc(ix.size, sizeof(*ix.by_name));
+        ix.by_device = calloc(ix.size, sizeof(*ix.by_device));
+        if (!ix.by_name || !ix.by_device) {
+                free(ix.by_name);
+                free(ix.by_device);
+                return;
+        }
+        for (struct entry *e = m->head; e; e = e->next)
+                index_put(&ix, e);
+        free(m->index.by_name);
+        free(m->index.by_device);
+        m->index = ix;
+}
+
+static void index_remove(struct index *ix, struct entry *e)
+{
+        struct entry **p;
+
+        if (!ix->size)
+                return;
+        for (p = &ix->by_name[hash(volume_name(e->v)) & (ix->size - 1)]; *p; p = &(*p)->by_name_next)
+                if (*p == e) {
+                        *p = e->by_name_next;
+                        break;
+                }
+        for (p = &ix->by_device[hash(volume_device(e->v)) & (ix->size - 1)]; *p; p = &(*p)->by_device_next)
+                if (*p == e) {
+                        *p = e->by_device_next;
+                        break;
+                }
+}
+
+static struct volume *index_find(const struct index *ix, const char *key)
+{
+        size_t b;
+
+        if (!ix->size)
+                return NULL;
+        b = hash(key) & (ix->size - 1);
+        for (struct entry *e = ix->by_name[b]; e; e = e->by_name_next)
+                if (strcmp(volume_name(e->v), key) == 0)
+                        return e->v;
+        for (struct entry *e = ix->by_device[b]; e; e = e->by_device_next)
+                if (strcmp(volume_device(e->v), key) == 0)
+                        return e->v;
+        return NULL;
+}
+
 /* ---- registry --------------------------------------------------------------- */
 
 struct volume *manager_first(struct manager *m) { return m->head ? m->head->v : NULL; }
@@ -203,11 +293,19 @@ struct volume *manager_find(struct manager *m, const char *key)
 {
         struct stat st;
 
+        struct volume *v;
+
         if (!key)
                 return NULL;
-        for (struct entry *e = m->head; e; e = e->next)
-                if (strcmp(volume_name(e->v), key) == 0 || strcmp(volume_device(e->v), key) == 0)
-                        return e->v;
+        if (m->index.size) {
+                v = index_find(&m->index, key);
+                if (v)
+                        return v;
+        } else {
+                for (struct entry *e = m->head; e; e = e->next)
+                        if (strcmp(volume_name(e->v), key) == 0 || strcmp(volume_device(e->v), key) == 0)
+                                return e->v;
+        }
         /* /dev/disk/by-id/... and /dev/sdb are the same volume; so are two
          * paths to one image file. */
         if (key[0] != '/' || stat(key, &st) < 0)
@@ -221,6 +319,8 @@ static int link_volume(struct manager *m, struct volume *v)
 
         if (!e)
                 return -ENOMEM;
+        /* Before linking: a rebuild puts every linked entry in the table. */
+        index_grow(m, m->n_volumes + 1);
         e->m = m;
         e->v = v;
         e->prev = m->tail;
@@ -231,11 +331,14 @@ static int link_volume(struct manager *m, struct volume *v)
         m->tail = e;
         m->n_volumes++;
         volume_set_slot(v, VOLUME_SLOT_REGISTRY, e);
+        if (m->index.size)
+                index_put(&m->index, e);
         return 0;
 }
 
 static void unlink_volume(struct manager *m, struct entry *e)
 {
+        index_remove(&m->index, e);
         if (e->prev)
                 e->prev->next = e->next;
         else
@@ -554,6 +657,8 @@ struct manager *manager_free(struct manager *m)
         for (struct subscription *s = m->beat_subs; s; s = s->next)
                 s->dead = true;
         sweep_subscriptions(m);
+        free(m->index.by_name);
+        free(m->index.by_device);
         free(m);
         return NULL;
 }

@@ -341,6 +341,40 @@ static void test_registry_find_and_duplicates(void **state)
         assert_true(manager_busy(w->m));
 }
 
+/* The name and path index stays right as volumes come and go (and grows
+ * past its first 64 buckets). */
+static void test_index_many_volumes(void **state)
+{
+        struct world *w = *state;
+        struct volume *v[300];
+        char dev[64], name[64];
+
+        for (int i = 0; i < 300; i++) {
+                snprintf(dev, sizeof(dev), "/dev/fake-%d", i);
+                snprintf(name, sizeof(name), "v%d", i);
+                assert_int_equal(manager_claim(w->m, dev, name, -1, &v[i]), 0);
+        }
+        for (int i = 0; i < 300; i += 2)
+                assert_int_equal(manager_release(w->m, v[i]), 0);
+        /* Long enough for the releases, well before any claim's W ends
+         * (the 150 left share one fake disk and would refuse each other). */
+        run_for(w, SEC / 10);
+        for (int i = 0; i < 300; i++) {
+                snprintf(dev, sizeof(dev), "/dev/fake-%d", i);
+                snprintf(name, sizeof(name), "v%d", i);
+                if (i % 2 == 0) {
+                        assert_null(manager_find(w->m, name));
+                        assert_null(manager_find(w->m, dev));
+                } else {
+                        assert_ptr_equal(manager_find(w->m, name), v[i]);
+                        assert_ptr_equal(manager_find(w->m, dev), v[i]);
+                }
+        }
+        /* A name may be used again once its volume is gone. */
+        assert_int_equal(manager_claim(w->m, "/dev/fake-0", "v0", -1, &v[0]), 0);
+        assert_ptr_equal(manager_find(w->m, "v0"), v[0]);
+}
+
 static int setup_one_volume(void **state)
 {
         return world_setup_with(state, "max_volumes = 1\n");
@@ -450,6 +484,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_claim_refused_by_active_peer, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_registry_find_and_duplicates, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_max_volumes, setup_one_volume, world_teardown),
+                cmocka_unit_test_setup_teardown(test_index_many_volumes, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_stop_releases_and_refuses, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_unsubscribe_in_callback, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_beat_subscribers, world_setup, world_teardown),
