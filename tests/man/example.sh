@@ -5,6 +5,9 @@
 . "$top_srcdir/tests/lib/tap.sh"
 CC=${CC:-cc}
 require_cmd "$CC"
+# A sanitizer build's libmmp needs its runtime first: build the example
+# the same way (the build's own flags, from its Makefile).
+san_flags=$(sed -n 's/^SAN_LDFLAGS = //p' "$top_builddir/Makefile" 2>/dev/null)
 
 T=$(mktemp -d /tmp/mmpd-man.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -14,9 +17,9 @@ awk '/^\.Sh EXAMPLES/ { e = 1 } e && /^\.Bd -literal/ { p = 1; next } p && /^\.E
 grep -q 'mmp_check(' "$T/example.c" && ok "example extracted from libmmp(3)" ||
         not_ok "example extracted from libmmp(3)" "$(cat "$T/example.c")"
 check "example compiles against lib/libmmp.h" \
-        "$CC" -Wall -Wextra -Werror -I"$top_srcdir/lib" -c -o "$T/example.o" "$T/example.c"
+        "$CC" -Wall -Wextra -Werror $san_flags -I"$top_srcdir/lib" -c -o "$T/example.o" "$T/example.c"
 check "example links with libmmp" \
-        "$top_builddir/libtool" --mode=link "$CC" -o "$T/example" "$T/example.o" "$top_builddir/lib/libmmp.la"
+        "$top_builddir/libtool" --mode=link "$CC" $san_flags -o "$T/example" "$T/example.o" "$top_builddir/lib/libmmp.la"
 out=$(MMPD_SOCKET="$T/none" "$T/example" /dev/sdx 2>&1); rc=$?
 is "$rc" 2 "without mmpd: exit 2"
 case "$out" in *"cannot reach mmpd"*) ok "without mmpd: says so";; *) not_ok "without mmpd: says so" "$out";; esac
