@@ -25,28 +25,21 @@ void log_set_max_level(int level)
         max_level = level;
 }
 
-void log_msg(int prio, const char *fmt, ...)
+static void emit(int prio, const char *msg)
 {
         static const char *const names[] = {
                 "emerg", "alert", "crit", "error", "warning", "notice", "info", "debug",
         };
-        char buf[1024];
-        va_list ap;
 
-        if (prio > max_level)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
         if (use_prefix)
-                fprintf(stderr, "<%d>%s\n", prio, buf);
+                fprintf(stderr, "<%d>%s\n", prio, msg);
         else if (prio <= LOG_WARNING)
-                fprintf(stderr, "mmpd: %s: %s\n", names[prio & 7], buf);
+                fprintf(stderr, "mmpd: %s: %s\n", names[prio & 7], msg);
         else
-                fprintf(stderr, "mmpd: %s\n", buf);
+                fprintf(stderr, "mmpd: %s\n", msg);
 }
 
-void log_volume_id(const char *id, int prio, const char *name, const char *device, const char *fmt, ...)
+void log_msg(int prio, const char *fmt, ...)
 {
         char buf[1024];
         va_list ap;
@@ -56,9 +49,22 @@ void log_volume_id(const char *id, int prio, const char *name, const char *devic
         va_start(ap, fmt);
         vsnprintf(buf, sizeof(buf), fmt, ap);
         va_end(ap);
-        if (!use_prefix || sd_journal_send("MESSAGE=volume %s (%s): %s", name, device, buf,
-                                           "MESSAGE_ID=%s", id, "PRIORITY=%i", prio,
+        emit(prio, buf);
+}
+
+void log_volume_id(const char *id, int prio, const char *name, const char *device, const char *fmt, ...)
+{
+        char msg[1024], buf[1100];
+        va_list ap;
+
+        if (prio > max_level)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        snprintf(buf, sizeof(buf), "volume %s (%s): %s", name, device, msg);
+        if (!use_prefix || sd_journal_send("MESSAGE=%s", buf, "MESSAGE_ID=%s", id, "PRIORITY=%i", prio,
                                            "MMPD_VOLUME=%s", name, "MMPD_DEVICE=%s", device,
                                            "SYSLOG_IDENTIFIER=mmpd", NULL) < 0)
-                log_msg(prio, "volume %s (%s): %s", name, device, buf);
+                emit(prio, buf);
 }
