@@ -23,6 +23,8 @@ fimg=$(mkimg fsck 1)
 "$MMP_EDIT" "$fimg" seq=fsck node=otherhost >/dev/null || bail_out "mmp-edit failed"
 fdev=$(loop_attach "$fimg")
 start_mmpd A node-a "tools=$dev" "killed=$kdev"
+# Slow under the sanitizers: the first claim must not race mmpd's start.
+wait_sock A || bail_out "mmpd A did not open its control socket: $(tail -5 "$T/A.log")"
 export MMPD_SOCKET=$(mmpd_sock A)
 ctl() { out=$("$MMPCTL" "$@" 2>&1); rc=$?; }
 # seq_is_ours STATUS_SEQ BLOCK_HEX DESC: the block's seq (debugfs, hex) is

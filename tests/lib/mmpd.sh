@@ -88,6 +88,15 @@ start_mmpd() {
 
 mmpd_pid() { cat "$T/$1.pid"; }
 mmpd_sock() { echo "$T/$1.sock"; }
+# wait_sock NAME [TIMEOUT_S]: the control socket is there (mmpd listens)
+wait_sock() {
+        local i
+        for i in $(seq 1 $(( ${2:-20} * 10 ))); do
+                [ -S "$(mmpd_sock "$1")" ] && return 0
+                sleep 0.1
+        done
+        return 1
+}
 
 # stop_mmpd NAME [SIGNAL]: signal it and wait (bounded) for it to exit
 stop_mmpd() {
