@@ -143,7 +143,13 @@ case $out in
         ok "journalctl -x explains the LOST message (catalog, volume '$vol')" ;;
 *) not_ok "journalctl -x explains the LOST message" "$out" ;;
 esac
-out=$(c journalctl -b -x --no-pager MESSAGE_ID=9ad9e9bd62cd4151b76793c4af738f77 2>&1)
+# The fence finishes after the unit has failed (its stages take up to the
+# volume's fence budget), so wait for its outcome line.
+for _ in $(seq 300); do
+        out=$(c journalctl -b -x --no-pager MESSAGE_ID=9ad9e9bd62cd4151b76793c4af738f77 2>&1)
+        case $out in *"Subject: mmpd fence of"*) break ;; esac
+        sleep 0.1
+done
 case $out in *"Subject: mmpd fence of $vol finished"*) ok "journalctl -x explains the fence outcome" ;;
         *) not_ok "journalctl -x explains the fence outcome" "$out" ;; esac
 
