@@ -153,6 +153,20 @@ static json_t *holder_json(const struct mmp_block *h)
         return jb_done(&b);
 }
 
+/* Use.phase, from the volume's phase. */
+static const char *use_phase_name(enum mmp_phase phase)
+{
+        if (phase == MMP_PHASE_HANDING_OFF || phase == MMP_PHASE_HANDOFF_CHECK || phase == MMP_PHASE_HANDOFF_WRITE)
+                return "handing_off";
+        return phase == MMP_PHASE_USE_END_READ ? "ending" : "in_use";
+}
+
+/* Claiming: what a peer (and we) must wait for the holder's block. */
+static unsigned claim_wait_seconds(const struct volume_info *i)
+{
+        return mmp_wait_seconds(mmp_sb_update_interval(&i->sb), i->sm.holder.check_interval);
+}
+
 static json_t *use_json(const struct volume_info *i)
 {
         const struct mmp_sm_status *sm = &i->sm;
@@ -160,9 +174,7 @@ static json_t *use_json(const struct volume_info *i)
 
         jb_str(&b, "user", mmp_user_name(sm->user));
         jb_str(&b, "mode", mmp_handoff_mode_name(sm->mode));
-        jb_str(&b, "phase", i->phase == MMP_PHASE_HANDING_OFF || i->phase == MMP_PHASE_HANDOFF_CHECK ||
-                            i->phase == MMP_PHASE_HANDOFF_WRITE ? "handing_off" :
-                            i->phase == MMP_PHASE_USE_END_READ ? "ending" : "in_use");
+        jb_str(&b, "phase", use_phase_name(i->phase));
         if (i->use_pid > 0)
                 jb_int(&b, "pid", i->use_pid);
         if (i->use_mount_point)
@@ -205,9 +217,7 @@ json_t *vl_volume_json(const struct volume_info *i)
                 jb_uint(&b, "peer_write_at_usec", sm->deadlines.peer_write_at);
                 jb_uint(&b, "peer_use_at_usec", sm->deadlines.peer_use_at);
         } else if (i->have_sb && sm->have_holder) {
-                /* Claiming: what a peer (and we) must wait for this block. */
-                jb_uint(&b, "wait_seconds", mmp_wait_seconds(mmp_sb_update_interval(&i->sb),
-                                                             sm->holder.check_interval));
+                jb_uint(&b, "wait_seconds", claim_wait_seconds(i));
         }
         jb_uint(&b, "failures", sm->failures);
         if (sm->have_holder)
@@ -230,6 +240,310 @@ json_t *vl_volume_json(const struct volume_info *i)
         if (i->error)
                 jb_str(&b, "error", i->error_text ? i->error_text : strerror(-i->error));
         return jb_done(&b);
+}
+
+/* ---- Volume as text (List) ----------------------------------------------------- */
+
+/*
+ * The same Volume written straight as compact JSON text, for List: no tree,
+ * no allocation per field.  It must stay byte-identical to
+ * json_dumps(vl_volume_json(), JSON_COMPACT): same keys in the same order
+ * (jansson dumps an object in insertion order), integers as "%lld", and
+ * strings escaped as jansson 2.x's dump_string() does.  Any field added
+ * above goes here as well; tests/varlink/test-volume-text compares the two.
+ */
+
+static bool tb_reserve(struct vl_textbuf *b, size_t n)
+{
+        size_t size;
+        char *d;
+
+        if (b->failed)
+                return false;
+        if (b->size - b->len >= n)
+                return true;
+        for (size = b->size ? b->size : 4096; size - b->len < n; size *= 2)
+                if (size > SIZE_MAX / 4)
+                        goto fail;
+        d = realloc(b->data, size);
+        if (!d)
+                goto fail;
+        b->data = d;
+        b->size = size;
+        return true;
+fail:
+        b->failed = true;
+        return false;
+}
+
+static void tb_put(struct vl_textbuf *b, const void *s, size_t n)
+{
+        if (tb_reserve(b, n)) {
+                memcpy(b->data + b->len, s, n);
+                b->len += n;
+        }
+}
+
+#define TB_LIT(b, lit) tb_put((b), (lit), sizeof(lit) - 1)
+/* Every object's first key is unconditional, so each later key takes a comma. */
+#define TB_KEY(b, key) TB_LIT((b), ",\"" key "\":")
+
+static void tb_u64(struct vl_textbuf *b, uint64_t v)
+{
+        char tmp[20], *p = tmp + sizeof(tmp);
+
+        do
+                *--p = (char) ('0' + v % 10);
+        while (v /= 10);
+        tb_put(b, p, (size_t) (tmp + sizeof(tmp) - p));
+}
+
+static void tb_int(struct vl_textbuf *b, int64_t v)
+{
+        if (v < 0) {
+                TB_LIT(b, "-");
+                tb_u64(b, -(uint64_t) v);
+        } else
+                tb_u64(b, (uint64_t) v);
+}
+
+/* As jb_uint(): JSON integers are int64 in jansson and in io.mmpd. */
+static void tb_uint(struct vl_textbuf *b, uint64_t v)
+{
+        tb_u64(b, v > (uint64_t) INT64_MAX ? (uint64_t) INT64_MAX : v);
+}
+
+static void tb_bool(struct vl_textbuf *b, bool v)
+{
+        if (v)
+                TB_LIT(b, "true");
+        else
+                TB_LIT(b, "false");
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0: jansson's utf8_check_first()
+ * and utf8_check_full() (no overlong forms, no surrogates, <= U+10FFFF), which
+ * decide whether json_string() takes a string.  Stops at the NUL. */
+static size_t utf8_len(const unsigned char *s)
+{
+        uint32_t v;
+        size_t n;
+
+        if (s[0] < 0x80)
+                return 1;
+        if (s[0] < 0xC2)
+                return 0;
+        if (s[0] <= 0xDF)
+                n = 2, v = s[0] & 0x1F;
+        else if (s[0] <= 0xEF)
+                n = 3, v = s[0] & 0x0F;
+        else if (s[0] <= 0xF4)
+                n = 4, v = s[0] & 0x07;
+        else
+                return 0;
+        for (size_t k = 1; k < n; k++) {
+                if (s[k] < 0x80 || s[k] > 0xBF)
+                        return 0;
+                v = (v << 6) | (s[k] & 0x3F);
+        }
+        if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000))
+                return 0;
+        return n;
+}
+
+/* vl_json_string(@str) as json_dumps() writes it: '"', '\\' and control
+ * characters escaped (\b \f \n \r \t, else \u00XX in capitals); when @str is
+ * not UTF-8, every byte >= 0x80 becomes the text \xNN, whose backslash is
+ * then escaped in turn. */
+static void tb_str(struct vl_textbuf *b, const char *str)
+{
+        static const char upper[] = "0123456789ABCDEF", lower[] = "0123456789abcdef";
+        const unsigned char *s = (const unsigned char *) (str ? str : ""), *p, *run;
+        bool utf8 = true;
+
+        for (p = s; *p; ) {
+                size_t n = *p < 0x80 ? 1 : utf8_len(p);
+
+                if (!n) {
+                        utf8 = false;
+                        break;
+                }
+                p += n;
+        }
+        TB_LIT(b, "\"");
+        for (run = p = s; *p; p++) {
+                unsigned char ch = *p;
+
+                if (ch >= 0x20 && ch != '"' && ch != '\\' && (ch < 0x80 || utf8))
+                        continue;
+                tb_put(b, run, (size_t) (p - run));
+                run = p + 1;
+                switch (ch) {
+                case '"': TB_LIT(b, "\\\""); break;
+                case '\\': TB_LIT(b, "\\\\"); break;
+                case '\b': TB_LIT(b, "\\b"); break;
+                case '\f': TB_LIT(b, "\\f"); break;
+                case '\n': TB_LIT(b, "\\n"); break;
+                case '\r': TB_LIT(b, "\\r"); break;
+                case '\t': TB_LIT(b, "\\t"); break;
+                default:
+                        if (ch < 0x20)
+                                tb_put(b, (char[]) { '\\', 'u', '0', '0', upper[ch >> 4], upper[ch & 15] }, 6);
+                        else
+                                tb_put(b, (char[]) { '\\', '\\', 'x', lower[ch >> 4], lower[ch & 15] }, 5);
+                }
+        }
+        tb_put(b, run, (size_t) (p - run));
+        TB_LIT(b, "\"");
+}
+
+/* hist_counts(): the counts cast to json_int_t, as there. */
+static void tb_hist(struct vl_textbuf *b, const struct mmp_hist *h)
+{
+        TB_LIT(b, "[");
+        for (unsigned i = 0; i < MMP_HIST_BUCKETS; i++) {
+                if (i)
+                        TB_LIT(b, ",");
+                tb_int(b, (int64_t) h->count[i]);
+        }
+        TB_LIT(b, "]");
+}
+
+static void tb_stats(struct vl_textbuf *b, const struct volume_stats *st)
+{
+        TB_LIT(b, "{\"bounds_usec\":[");
+        for (unsigned i = 0; i < MMP_HIST_BUCKETS - 1; i++) {
+                if (i)
+                        TB_LIT(b, ",");
+                tb_int(b, (int64_t) mmp_hist_bounds[i]);
+        }
+        TB_LIT(b, "]");
+        TB_KEY(b, "beats"); tb_uint(b, st->landed_late.n);
+        TB_KEY(b, "submit_late"); tb_hist(b, &st->submit_late);
+        TB_KEY(b, "landed_late"); tb_hist(b, &st->landed_late);
+        TB_KEY(b, "submit_late_max_usec"); tb_uint(b, st->submit_late.max);
+        TB_KEY(b, "landed_late_max_usec"); tb_uint(b, st->landed_late.max);
+        TB_KEY(b, "submit_late_sum_usec"); tb_uint(b, st->submit_late.sum);
+        TB_KEY(b, "landed_late_sum_usec"); tb_uint(b, st->landed_late.sum);
+        TB_KEY(b, "io"); tb_hist(b, &st->io);
+        TB_KEY(b, "io_count"); tb_uint(b, st->io.n);
+        TB_KEY(b, "io_max_usec"); tb_uint(b, st->io.max);
+        TB_KEY(b, "io_sum_usec"); tb_uint(b, st->io.sum);
+        TB_LIT(b, "}");
+}
+
+static void tb_holder(struct vl_textbuf *b, const struct mmp_block *h)
+{
+        TB_LIT(b, "{\"node\":"); tb_str(b, h->nodename);
+        TB_KEY(b, "device"); tb_str(b, h->bdevname);
+        TB_KEY(b, "seq"); tb_uint(b, h->seq);
+        TB_KEY(b, "seq_class"); tb_str(b, mmp_seq_class_name(mmp_seq_classify(h->seq)));
+        TB_KEY(b, "time_wall"); tb_uint(b, h->time);
+        TB_KEY(b, "check_interval"); tb_uint(b, h->check_interval);
+        TB_LIT(b, "}");
+}
+
+static void tb_use(struct vl_textbuf *b, const struct volume_info *i)
+{
+        const struct mmp_sm_status *sm = &i->sm;
+
+        TB_LIT(b, "{\"user\":"); tb_str(b, mmp_user_name(sm->user));
+        TB_KEY(b, "mode"); tb_str(b, mmp_handoff_mode_name(sm->mode));
+        TB_KEY(b, "phase"); tb_str(b, use_phase_name(i->phase));
+        if (i->use_pid > 0) {
+                TB_KEY(b, "pid"); tb_int(b, i->use_pid);
+        }
+        if (i->use_mount_point) {
+                TB_KEY(b, "mount_point"); tb_str(b, i->use_mount_point);
+        }
+        TB_KEY(b, "keep"); tb_bool(b, i->use_keep);
+        TB_KEY(b, "since_usec"); tb_uint(b, sm->use_since);
+        if (sm->user_seen) {
+                TB_KEY(b, "last_change_usec"); tb_uint(b, sm->last_change);
+                TB_KEY(b, "user_seq"); tb_uint(b, sm->user_block.seq);
+                TB_KEY(b, "user_node"); tb_str(b, sm->user_block.nodename);
+                TB_KEY(b, "user_device"); tb_str(b, sm->user_block.bdevname);
+        }
+        TB_LIT(b, "}");
+}
+
+int vl_volume_text(struct vl_textbuf *b, const struct volume_info *i)
+{
+        const struct mmp_sm_status *sm = &i->sm;
+        size_t start = b->len;
+
+        if (b->failed || !tb_reserve(b, 2048))
+                goto fail;
+        TB_LIT(b, "{\"name\":"); tb_str(b, i->name);
+        TB_KEY(b, "device"); tb_str(b, i->device);
+        TB_KEY(b, "state"); tb_str(b, mmp_state_name(i->state));
+        TB_KEY(b, "phase"); tb_str(b, mmp_phase_name(i->phase));
+        TB_KEY(b, "static"); tb_bool(b, i->is_static);
+        if (i->have_sb) {
+                TB_KEY(b, "update_interval"); tb_uint(b, mmp_sb_update_interval(&i->sb));
+        }
+        if (sm->last_good) {
+                TB_KEY(b, "seq"); tb_uint(b, sm->seq);
+                TB_KEY(b, "check_interval"); tb_uint(b, sm->check_interval);
+                TB_KEY(b, "last_heartbeat_usec"); tb_uint(b, sm->last_good);
+                TB_KEY(b, "last_heartbeat_age_usec"); tb_uint(b, i->now > sm->last_good ? i->now - sm->last_good : 0);
+        }
+        if (sm->deadlines.fence_at) {
+                TB_KEY(b, "wait_seconds"); tb_uint(b, sm->deadlines.wait_s);
+                TB_KEY(b, "fence_at_usec"); tb_uint(b, sm->deadlines.fence_at);
+                TB_KEY(b, "fence_at_wall"); tb_int(b, vl_wall_of(i, sm->deadlines.fence_at));
+                TB_KEY(b, "peer_write_at_usec"); tb_uint(b, sm->deadlines.peer_write_at);
+                TB_KEY(b, "peer_use_at_usec"); tb_uint(b, sm->deadlines.peer_use_at);
+        } else if (i->have_sb && sm->have_holder) {
+                TB_KEY(b, "wait_seconds"); tb_uint(b, claim_wait_seconds(i));
+        }
+        TB_KEY(b, "failures"); tb_uint(b, sm->failures);
+        if (sm->have_holder) {
+                TB_KEY(b, "holder"); tb_holder(b, &sm->holder);
+        }
+        if (i->have_fence) {
+                TB_KEY(b, "fence");
+                TB_LIT(b, "{\"stage\":"); tb_str(b, i->fence.stage_name);
+                TB_KEY(b, "outcome"); tb_str(b, i->fence.outcome);
+                TB_KEY(b, "started_usec"); tb_uint(b, i->fence.started);
+                if (i->fence.finished) {
+                        TB_KEY(b, "finished_usec"); tb_uint(b, i->fence.finished);
+                }
+                TB_KEY(b, "deadline_usec"); tb_uint(b, i->fence.deadline);
+                TB_LIT(b, "}");
+        }
+        if (i->in_use) {
+                TB_KEY(b, "use"); tb_use(b, i);
+        }
+        if (i->stats) {
+                TB_KEY(b, "stats"); tb_stats(b, i->stats);
+        }
+        if (i->error) {
+                TB_KEY(b, "error"); tb_str(b, i->error_text ? i->error_text : strerror(-i->error));
+        }
+        TB_LIT(b, "}");
+        if (!b->failed)
+                return 0;
+fail:
+        b->len = start;
+        b->failed = false;
+        return -ENOMEM;
+}
+
+int vl_textbuf_append(struct vl_textbuf *b, const char *text, size_t len)
+{
+        if (!b->failed)
+                tb_put(b, text, len);
+        if (!b->failed)
+                return 0;
+        b->failed = false;
+        return -ENOMEM;
+}
+
+void vl_textbuf_free(struct vl_textbuf *b)
+{
+        free(b->data);
+        *b = (struct vl_textbuf) {};
 }
 
 static const char *event_type_name(enum volume_event_type t)
