@@ -607,7 +607,10 @@ static int m_end_use(struct mcall *c)
  * whole reply (about 1 KB a volume) took the loop for half a second, and
  * every heartbeat and every other client waited behind it.  The volumes
  * are those registered when the call came; one removed meanwhile is left
- * out (its REMOVED event clears its slot).
+ * out (its REMOVED event clears its slot).  Each chunk is written as text
+ * straight into one buffer (vl_volume_text(), no JSON tree) and queued with
+ * one vl_call_send_text(): a tree per volume, dumped and freed, cost about
+ * 18 us, the text 1.5 us (tests/varlink/test-volume-text prints both).
  */
 #define LIST_CHUNK 64
 #define LIST_HEAD_TEXT "{\"parameters\":{\"volumes\":["
@@ -616,6 +619,7 @@ struct list_state {
         struct volume **vols;
         size_t n, next;
         bool first;                     /* no volume written yet */
+        struct vl_textbuf text;         /* the chunk being written */
         ev_idle idle;
         struct subscription *sub;
 };
@@ -628,6 +632,7 @@ static void list_free(struct mcall *c)
                 return;
         ev_idle_stop(manager_loop(call_manager(c)), &l->idle);
         manager_unsubscribe(call_manager(c), l->sub);
+        vl_textbuf_free(&l->text);
         free(l->vols);
         free(l);
         c->list = NULL;
@@ -650,33 +655,35 @@ static int list_step(struct mcall *c)
 {
         struct list_state *l = c->list;
         size_t stop = l->next + LIST_CHUNK < l->n ? l->next + LIST_CHUNK : l->n;
+        struct vl_textbuf text;
         int r;
 
+        /* The buffer holds what is still to send (the head, on the first
+         * step): one send per chunk, the last one ending the reply. */
         for (; l->next < stop; l->next++) {
                 struct volume_info info;
-                json_t *j;
-                char *text;
 
                 if (!l->vols[l->next])
                         continue;
                 volume_get_info(l->vols[l->next], &info);
-                j = vl_volume_json(&info);
-                text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-                json_decref(j);
-                if (!text)
+                if ((!l->first && vl_textbuf_append(&l->text, ",", 1) < 0) || vl_volume_text(&l->text, &info) < 0)
                         return vl_call_send(c->vc, NULL, true);
-                r = vl_call_send_text(c->vc, ",", l->first ? 0 : 1, false);
-                if (r >= 0)
-                        r = vl_call_send_text(c->vc, text, strlen(text), false);
-                free(text);
-                if (r < 0)
-                        return r;
                 l->first = false;
         }
-        if (l->next < l->n)
-                return 1;
+        if (l->next < l->n) {
+                r = l->text.len ? vl_call_send_text(c->vc, l->text.data, l->text.len, false) : 0;
+                l->text.len = 0;
+                return r < 0 ? r : 1;
+        }
+        if (vl_textbuf_append(&l->text, "]}}", sizeof("]}}") - 1) < 0)
+                return vl_call_send(c->vc, NULL, true);
+        /* The state goes before the call ends (as @c does then); the last
+         * piece of text leaves it first. */
+        text = l->text;
+        l->text = (struct vl_textbuf) {};
         list_free(c);
-        r = vl_call_send_text(c->vc, "]}}", sizeof("]}}") - 1, true);
+        r = vl_call_send_text(c->vc, text.data, text.len, true);
+        vl_textbuf_free(&text);
         return r < 0 ? r : 0;
 }
 
@@ -711,9 +718,8 @@ static int m_list(struct mcall *c)
                 list_free(c);
                 return vl_call_send(c->vc, NULL, true);
         }
-        r = vl_call_send_text(c->vc, LIST_HEAD_TEXT, sizeof(LIST_HEAD_TEXT) - 1, false);
-        if (r < 0)
-                return r;
+        if (vl_textbuf_append(&l->text, LIST_HEAD_TEXT, sizeof(LIST_HEAD_TEXT) - 1) < 0)
+                return vl_call_send(c->vc, NULL, true);
         r = list_step(c);
         if (r > 0)
                 ev_idle_start(manager_loop(m), &l->idle);
