@@ -12,72 +12,90 @@
 
 #define HEAP_NONE SIZE_MAX
 
+/*
+ * A 4-ary min-heap whose entries carry their key: a comparison reads the
+ * array, not the timer it points to, and the four children of a node share
+ * one cache line.  At 10,000 volumes the binary heap of pointers spent more
+ * CPU in its sift loops (a cache miss per child compared) than the state
+ * machines of the volumes it woke.
+ */
+#define HEAP_D 4
+
+struct heap_entry {
+        mmp_usec_t at;
+        struct mmpd_timer *t;
+};
+
 struct mmpd_timers {
         struct ev_loop *loop;
         int tfd;
         mmp_usec_t armed_at;     /* tfd expiry, MMP_USEC_INFINITY when disarmed */
         bool running;            /* in mmpd_timers_run(): it arms the tfd once, at the end */
         ev_io watcher;
-        struct mmpd_timer **heap;
+        struct heap_entry *heap;
         size_t n, cap;
         void (*prepare)(void *userdata);
         void *prepare_userdata;
 };
 
-static void put(struct mmpd_timers *ts, size_t i, struct mmpd_timer *t)
+static void put(struct mmpd_timers *ts, size_t i, struct heap_entry e)
 {
-        ts->heap[i] = t;
-        t->heap_idx = i;
+        ts->heap[i] = e;
+        e.t->heap_idx = i;
 }
 
 static void sift_up(struct mmpd_timers *ts, size_t i)
 {
-        struct mmpd_timer *t = ts->heap[i];
+        struct heap_entry e = ts->heap[i];
 
         while (i > 0) {
-                size_t parent = (i - 1) / 2;
+                size_t parent = (i - 1) / HEAP_D;
 
-                if (ts->heap[parent]->at <= t->at)
+                if (ts->heap[parent].at <= e.at)
                         break;
                 put(ts, i, ts->heap[parent]);
                 i = parent;
         }
-        put(ts, i, t);
+        put(ts, i, e);
 }
 
 static void sift_down(struct mmpd_timers *ts, size_t i)
 {
-        struct mmpd_timer *t = ts->heap[i];
+        struct heap_entry e = ts->heap[i];
 
         for (;;) {
-                size_t c = 2 * i + 1;
+                size_t first = HEAP_D * i + 1, c = first, end;
 
-                if (c >= ts->n)
+                if (first >= ts->n)
                         break;
-                if (c + 1 < ts->n && ts->heap[c + 1]->at < ts->heap[c]->at)
-                        c++;
-                if (t->at <= ts->heap[c]->at)
+                end = first + HEAP_D < ts->n ? first + HEAP_D : ts->n;
+                for (size_t k = first + 1; k < end; k++)
+                        if (ts->heap[k].at < ts->heap[c].at)
+                                c = k;
+                if (e.at <= ts->heap[c].at)
                         break;
                 put(ts, i, ts->heap[c]);
                 i = c;
         }
-        put(ts, i, t);
+        put(ts, i, e);
 }
 
 static void heap_remove(struct mmpd_timers *ts, struct mmpd_timer *t)
 {
         size_t i = t->heap_idx;
-        struct mmpd_timer *last;
+        struct heap_entry last;
 
         if (i == HEAP_NONE)
                 return;
         t->heap_idx = HEAP_NONE;
         last = ts->heap[--ts->n];
-        if (last == t)
+        if (last.t == t)
                 return;
         put(ts, i, last);
-        sift_up(ts, i);
-        sift_down(ts, last->heap_idx);
+        if (i > 0 && ts->heap[(i - 1) / HEAP_D].at > last.at)
+                sift_up(ts, i);
+        else
+                sift_down(ts, i);
 }
 
 /* Arm the timerfd for the earliest deadline unless it fires earlier already. */
@@ -86,9 +104,9 @@ static void tfd_arm(struct mmpd_timers *ts)
         struct itimerspec its = {};
         mmp_usec_t at;
 
-        if (ts->tfd < 0 || ts->running || ts->n == 0 || ts->heap[0]->at >= ts->armed_at)
+        if (ts->tfd < 0 || ts->running || ts->n == 0 || ts->heap[0].at >= ts->armed_at)
                 return;
-        at = ts->heap[0]->at ? ts->heap[0]->at : 1;     /* all zero would disarm */
+        at = ts->heap[0].at ? ts->heap[0].at : 1;       /* all zero would disarm */
         its.it_value.tv_sec = (time_t) (at / MMP_USEC_PER_SEC);
         its.it_value.tv_nsec = (long) (at % MMP_USEC_PER_SEC) * 1000;
         if (timerfd_settime(ts->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
@@ -116,7 +134,7 @@ void mmpd_timer_stop(struct mmpd_timers *ts, struct mmpd_timer *t)
 
 int mmpd_timers_reserve(struct mmpd_timers *ts, size_t n)
 {
-        struct mmpd_timer **h;
+        struct heap_entry *h;
         size_t cap = ts->cap ? ts->cap : 64;
 
         if (n <= ts->cap)
@@ -147,6 +165,7 @@ int mmpd_timer_arm(struct mmpd_timers *ts, struct mmpd_timer *t, mmp_usec_t at)
                 mmp_usec_t was = t->at;
 
                 t->at = at;
+                ts->heap[t->heap_idx].at = at;
                 if (at < was)
                         sift_up(ts, t->heap_idx);
                 else if (at > was)
@@ -155,7 +174,7 @@ int mmpd_timer_arm(struct mmpd_timers *ts, struct mmpd_timer *t, mmp_usec_t at)
                 if (ts->n == ts->cap && mmpd_timers_reserve(ts, ts->n + 1) < 0)
                         return -ENOMEM;
                 t->at = at;
-                put(ts, ts->n++, t);
+                put(ts, ts->n++, (struct heap_entry) { at, t });
                 sift_up(ts, t->heap_idx);
         }
         tfd_arm(ts);
@@ -164,7 +183,7 @@ int mmpd_timer_arm(struct mmpd_timers *ts, struct mmpd_timer *t, mmp_usec_t at)
 
 mmp_usec_t mmpd_timers_next(const struct mmpd_timers *ts)
 {
-        return ts->n ? ts->heap[0]->at : MMP_USEC_INFINITY;
+        return ts->n ? ts->heap[0].at : MMP_USEC_INFINITY;
 }
 
 void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
@@ -175,9 +194,9 @@ void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
          * nothing. */
         ts->running = true;
         for (size_t budget = ts->n; budget > 0 && ts->n > 0; budget--) {
-                struct mmpd_timer *t = ts->heap[0];
+                struct mmpd_timer *t = ts->heap[0].t;
 
-                if (t->at > now)
+                if (ts->heap[0].at > now)
                         break;
                 heap_remove(ts, t);
                 t->due = t->at;
@@ -234,8 +253,8 @@ struct mmpd_timers *mmpd_timers_free(struct mmpd_timers *ts)
         if (!ts)
                 return NULL;
         for (size_t i = 0; i < ts->n; i++) {
-                ts->heap[i]->heap_idx = HEAP_NONE;
-                ts->heap[i]->at = MMP_USEC_INFINITY;
+                ts->heap[i].t->heap_idx = HEAP_NONE;
+                ts->heap[i].t->at = MMP_USEC_INFINITY;
         }
         ev_ref(ts->loop);
         ev_io_stop(ts->loop, &ts->watcher);

@@ -6,7 +6,7 @@
  * is suspended: a heartbeat or fence deadline armed with it fires late by
  * however long the machine slept, and a volume whose peers may already have
  * taken over would be written once more.  Every deadline that decides what
- * mmpd writes is armed here instead: one binary min-heap per loop, served
+ * mmpd writes is armed here instead: one 4-ary min-heap per loop, served
  * by one timerfd on CLOCK_BOOTTIME with an absolute expiry, so after a
  * resume the overdue timers fire at once, in deadline order, and their
  * callbacks read mmpd_now() (CLOCK_BOOTTIME too) to see how late they are.
