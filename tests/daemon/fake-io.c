@@ -163,6 +163,8 @@ int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
                 fake_disk.writes++;
         else
                 fake_disk.reads++;
+        if (op == MMPD_IO_READ)
+                fake_disk.last_read_at = fake_now;
         return 0;
 }
 

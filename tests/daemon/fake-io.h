@@ -19,6 +19,7 @@ struct fake_disk {
         bool hang;              /* I/Os submitted now never complete (until cleared) */
         unsigned reads, writes; /* submitted */
         unsigned writes_landed;
+        mmp_usec_t last_read_at;        /* when the last read was submitted */
 };
 
 extern struct fake_disk fake_disk;

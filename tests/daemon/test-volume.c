@@ -218,6 +218,41 @@ static void test_claim_then_heartbeat(void **state)
 }
 
 /*
+ * Heartbeats start on a grid of 50 ms (each beat's check read is submitted
+ * on a multiple of it), so that the volumes of one grid point share a
+ * wakeup and an io_submit(); a beat is never more than a period after the
+ * last one for it.
+ */
+static void test_beats_on_the_grid(void **state)
+{
+        struct world *w = *state;
+        struct volume *v = claim(w);
+        mmp_usec_t prev = 0;
+        unsigned beats = 0;
+
+        /* The first volume's slot is 0, on any grid: take the second's. */
+        assert_int_equal(manager_release(w->m, v), 0);
+        run_for(w, 5 * SEC);
+        assert_null(manager_first(w->m));
+        v = claim(w);
+
+        for (mmp_usec_t end = fake_now + 20 * SEC; fake_now < end;) {
+                unsigned reads = fake_disk.reads;
+
+                run_for(w, 10 * 1000);
+                if (fake_disk.reads == reads)
+                        continue;
+                assert_int_equal(fake_disk.last_read_at % (50 * 1000), 0);
+                if (prev)
+                        assert_true(fake_disk.last_read_at - prev <= SEC);
+                prev = fake_disk.last_read_at;
+                beats++;
+        }
+        assert_true(beats >= 19);
+        assert_int_equal(volume_state(v), MMP_STATE_HELD);
+}
+
+/*
  * Suspend: CLOCK_BOOTTIME jumps past the fence deadline while nothing ran
  * (CLOCK_MONOTONIC, and so any ev_timer, stood still).  On resume the
  * BOOTTIME timer fires at once and the volume is lost without one more
@@ -475,6 +510,7 @@ static void test_info_hook(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test_setup_teardown(test_beats_on_the_grid, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_claim_then_heartbeat, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_suspend_fences_without_writing, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_short_suspend_survived, world_setup, world_teardown),
