@@ -253,15 +253,13 @@ json_t *vl_volume_json(const struct volume_info *i)
  * above goes here as well; tests/varlink/test-volume-text compares the two.
  */
 
-static bool tb_reserve(struct vl_textbuf *b, size_t n)
+static bool tb_grow(struct vl_textbuf *b, size_t n)
 {
         size_t size;
         char *d;
 
         if (b->failed)
                 return false;
-        if (b->size - b->len >= n)
-                return true;
         for (size = b->size ? b->size : 4096; size - b->len < n; size *= 2)
                 if (size > SIZE_MAX / 4)
                         goto fail;
@@ -276,6 +274,11 @@ fail:
         return false;
 }
 
+static inline bool tb_reserve(struct vl_textbuf *b, size_t n)
+{
+        return (!b->failed && b->size - b->len >= n) || tb_grow(b, n);
+}
+
 static void tb_put(struct vl_textbuf *b, const void *s, size_t n)
 {
         if (tb_reserve(b, n)) {
@@ -288,14 +291,31 @@ static void tb_put(struct vl_textbuf *b, const void *s, size_t n)
 /* Every object's first key is unconditional, so each later key takes a comma. */
 #define TB_KEY(b, key) TB_LIT((b), ",\"" key "\":")
 
+/* Most of a Volume's text is integers (the histograms): written in place,
+ * two digits a division. */
 static void tb_u64(struct vl_textbuf *b, uint64_t v)
 {
-        char tmp[20], *p = tmp + sizeof(tmp);
+        static const char pairs[] =
+                "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                "8081828384858687888990919293949596979899";
+        unsigned n = 1;
+        char *p;
 
-        do
-                *--p = (char) ('0' + v % 10);
-        while (v /= 10);
-        tb_put(b, p, (size_t) (tmp + sizeof(tmp) - p));
+        for (uint64_t t = 10; n < 20 && v >= t; t *= 10)
+                n++;
+        if (!tb_reserve(b, n))
+                return;
+        b->len += n;
+        p = b->data + b->len;
+        for (; v >= 100; v /= 100) {
+                p -= 2;
+                memcpy(p, pairs + v % 100 * 2, 2);
+        }
+        if (v >= 10)
+                memcpy(p - 2, pairs + v * 2, 2);
+        else
+                p[-1] = (char) ('0' + v);
 }
 
 static void tb_int(struct vl_textbuf *b, int64_t v)
