@@ -303,5 +303,23 @@ bool mmpd_dev_is(const struct mmpd_dev *dev, const struct stat *st)
                 return dev->is_block && dev->rdev == st->st_rdev;
         return !dev->is_block && dev->file_dev == st->st_dev && dev->file_ino == st->st_ino;
 }
+
+static uint64_t dev_key(bool block, dev_t rdev, dev_t fdev, ino_t ino)
+{
+        if (block)
+                return ((uint64_t) rdev * 0x9e3779b97f4a7c15u) ^ 0xb10c;
+        return ((uint64_t) fdev * 0x9e3779b97f4a7c15u) ^ ((uint64_t) ino * 0xc2b2ae3d27d4eb4fu);
+}
+
+uint64_t mmpd_dev_key(const struct mmpd_dev *dev)
+{
+        return dev_key(dev->is_block, dev->rdev, dev->file_dev, dev->file_ino);
+}
+
+uint64_t mmpd_dev_stat_key(const struct stat *st)
+{
+        return dev_key(S_ISBLK(st->st_mode), st->st_rdev, st->st_dev, st->st_ino);
+}
+
 const char *mmpd_dev_path(const struct mmpd_dev *dev) { return dev->path; }
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev) { return dev->size; }

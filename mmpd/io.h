@@ -148,6 +148,10 @@ dev_t mmpd_dev_rdev(const struct mmpd_dev *dev);      /* 0 for files */
  * file (one image reached by two paths, or a passed fd)? */
 struct stat;
 bool mmpd_dev_is(const struct mmpd_dev *dev, const struct stat *st);
+/* A hash of what mmpd_dev_is() compares: equal for a device and the stat
+ * of any path to it (a block device's rdev, a file's dev and inode). */
+uint64_t mmpd_dev_key(const struct mmpd_dev *dev);
+uint64_t mmpd_dev_stat_key(const struct stat *st);
 const char *mmpd_dev_path(const struct mmpd_dev *dev);
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev);   /* bytes */
 bool mmpd_dev_is_direct(const struct mmpd_dev *dev);   /* false: buffered image file */

@@ -26,13 +26,15 @@ struct entry {
         struct manager *m;
         struct volume *v;
         struct entry *prev, *next;
-        struct entry *by_name_next, *by_device_next;    /* hash chains */
+        struct entry *by_name_next, *by_device_next, *by_id_next;      /* hash chains */
 };
 
-/* Name and device path -> entry: Check looks a volume up on every call,
- * and a walk of 10,000 entries was most of its cost. */
+/* Name, device path and device identity (mmpd_dev_key) -> entry: Check
+ * looks a volume up on every call, and every claim looks for the same
+ * device under another path; a walk of 10,000 entries was most of the
+ * cost of each (and made starting with 10,000 volumes quadratic). */
 struct index {
-        struct entry **by_name, **by_device;
+        struct entry **by_name, **by_device, **by_id;
         size_t size;                    /* buckets, a power of two */
 };
 
@@ -185,11 +187,14 @@ static void index_put(struct index *ix, struct entry *e)
 {
         size_t n = hash(volume_name(e->v)) & (ix->size - 1);
         size_t d = hash(volume_device(e->v)) & (ix->size - 1);
+        size_t k = (size_t) volume_device_key(e->v) & (ix->size - 1);
 
         e->by_name_next = ix->by_name[n];
         ix->by_name[n] = e;
         e->by_device_next = ix->by_device[d];
         ix->by_device[d] = e;
+        e->by_id_next = ix->by_id[k];
+        ix->by_id[k] = e;
 }
 
 /* Room for @n entries at a load of at most 1; on failure the old table
@@ -205,15 +210,18 @@ static void index_grow(struct manager *m, size_t n)
                 ix.size *= 2;
         ix.by_name = calloc(ix.size, sizeof(*ix.by_name));
         ix.by_device = calloc(ix.size, sizeof(*ix.by_device));
-        if (!ix.by_name || !ix.by_device) {
+        ix.by_id = calloc(ix.size, sizeof(*ix.by_id));
+        if (!ix.by_name || !ix.by_device || !ix.by_id) {
                 free(ix.by_name);
                 free(ix.by_device);
+                free(ix.by_id);
                 return;
         }
         for (struct entry *e = m->head; e; e = e->next)
                 index_put(&ix, e);
         free(m->index.by_name);
         free(m->index.by_device);
+        free(m->index.by_id);
         m->index = ix;
 }
 
@@ -231,6 +239,11 @@ static void index_remove(struct index *ix, struct entry *e)
         for (p = &ix->by_device[hash(volume_device(e->v)) & (ix->size - 1)]; *p; p = &(*p)->by_device_next)
                 if (*p == e) {
                         *p = e->by_device_next;
+                        break;
+                }
+        for (p = &ix->by_id[(size_t) volume_device_key(e->v) & (ix->size - 1)]; *p; p = &(*p)->by_id_next)
+                if (*p == e) {
+                        *p = e->by_id_next;
                         break;
                 }
 }
@@ -283,6 +296,13 @@ static struct volume *find_same_device(struct manager *m, const struct stat *st)
 {
         if (!S_ISBLK(st->st_mode) && !S_ISREG(st->st_mode))
                 return NULL;
+        if (m->index.size) {
+                for (struct entry *e = m->index.by_id[(size_t) volume_stat_key(st) & (m->index.size - 1)]; e;
+                     e = e->by_id_next)
+                        if (volume_same_device(e->v, st))
+                                return e->v;
+                return NULL;
+        }
         for (struct entry *e = m->head; e; e = e->next)
                 if (volume_same_device(e->v, st))
                         return e->v;
@@ -659,6 +679,7 @@ struct manager *manager_free(struct manager *m)
         sweep_subscriptions(m);
         free(m->index.by_name);
         free(m->index.by_device);
+        free(m->index.by_id);
         free(m);
         return NULL;
 }

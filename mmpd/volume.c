@@ -115,6 +115,16 @@ bool volume_same_device(const struct volume *v, const struct stat *st)
         return v->dev && mmpd_dev_is(v->dev, st);
 }
 
+uint64_t volume_device_key(const struct volume *v)
+{
+        return v->dev ? mmpd_dev_key(v->dev) : 0;
+}
+
+uint64_t volume_stat_key(const struct stat *st)
+{
+        return mmpd_dev_stat_key(st);
+}
+
 int volume_open_shared(struct volume *v)
 {
         return v->dev ? mmpd_dev_open_shared(v->dev) : -ENODEV;

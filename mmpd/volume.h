@@ -178,6 +178,10 @@ bool volume_is_busy(const struct volume *v);
 bool volume_is_removing(const struct volume *v);
 /* Is @st (a stat of a path or fd) this volume's device? */
 bool volume_same_device(const struct volume *v, const struct stat *st);
+/* mmpd_dev_key() of its device (0 without one): see manager.c's index. */
+uint64_t volume_device_key(const struct volume *v);
+/* The same key for the stat() of a path (equal for any path to the device). */
+uint64_t volume_stat_key(const struct stat *st);
 /* A new fd on the device without O_EXCL (for the systemd fd store). */
 int volume_open_shared(struct volume *v);
 /* Take O_EXCL on the device again (after a resume from the fd store). */

@@ -98,6 +98,8 @@ bool mmpd_dev_is_exclusive(const struct mmpd_dev *dev) { return dev->exclusive; 
 int mmpd_dev_open_shared(const struct mmpd_dev *dev) { return -EOPNOTSUPP; }
 dev_t mmpd_dev_rdev(const struct mmpd_dev *dev) { return 0; }
 bool mmpd_dev_is(const struct mmpd_dev *dev, const struct stat *st) { return false; }
+uint64_t mmpd_dev_key(const struct mmpd_dev *dev) { return 0; }
+uint64_t mmpd_dev_stat_key(const struct stat *st) { return 0; }
 uint64_t mmpd_dev_size(const struct mmpd_dev *dev) { return fake_disk.size; }
 size_t mmpd_dev_align(const struct mmpd_dev *dev) { return 512; }
 
