@@ -58,6 +58,8 @@ static void test_file_roundtrip(void **state)
         assert_true(mmpd_dev_fd(dev) >= 0 && mmpd_dev_anchor_fd(dev) >= 0);
         assert_int_not_equal(mmpd_dev_fd(dev), mmpd_dev_anchor_fd(dev));
         assert_true(fcntl(mmpd_dev_fd(dev), F_GETFD) & FD_CLOEXEC);
+        /* Our own file: reads do not update its atime. */
+        assert_true(fcntl(mmpd_dev_fd(dev), F_GETFL) & O_NOATIME);
         fprintf(stderr, "# %s: align %zu, %s\n", path, align,
                 mmpd_dev_is_direct(dev) ? "O_DIRECT" : "buffered");
 
