@@ -218,7 +218,7 @@ static void test_claim_then_heartbeat(void **state)
 }
 
 /*
- * Heartbeats start on a grid of 50 ms (each beat's check read is submitted
+ * Heartbeats start on a grid of 100 ms (each beat's check read is submitted
  * on a multiple of it), so that the volumes of one grid point share a
  * wakeup and an io_submit(); a beat is never more than a period after the
  * last one for it.
@@ -242,7 +242,7 @@ static void test_beats_on_the_grid(void **state)
                 run_for(w, 10 * 1000);
                 if (fake_disk.reads == reads)
                         continue;
-                assert_int_equal(fake_disk.last_read_at % (50 * 1000), 0);
+                assert_int_equal(fake_disk.last_read_at % (100 * 1000), 0);
                 if (prev)
                         assert_true(fake_disk.last_read_at - prev <= SEC);
                 prev = fake_disk.last_read_at;
