@@ -49,11 +49,6 @@
 #include "timer.h"
 
 #define REAP_BATCH        64
-/* Completions handled per loop iteration.  Each may start its volume's next
- * I/O; between two slices the control plane's ready watchers run, so the
- * ~200 completions of one heartbeat grid point at 10,000 volumes do not
- * hold a Check for milliseconds.  The rest go in the next iteration. */
-#define REAP_PER_ITERATION 32
 #define EAGAIN_BACKOFF_S  0.001
 
 enum req_state {
@@ -120,7 +115,6 @@ struct mmpd_io {
         ev_io efd_watcher;
         ev_prepare prepare;     /* flushes the queue once per loop iteration */
         ev_idle again;          /* keeps the loop from blocking on a non-empty queue */
-        ev_idle reap_more;      /* completions left by the last slice (REAP_PER_ITERATION) */
         ev_timer backoff;       /* retry after -EAGAIN */
         struct req_queue queue;
         LIST_HEAD(, mmpd_ioreq) reqs;
@@ -317,45 +311,36 @@ static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp
                 r->cb(r, result, r->userdata);
 }
 
-/* Never blocks: zero timeout, and libaio checks the ring in user space
- * first.  At most @budget completions; returns how many. */
-static unsigned reap_ctx(struct mmpd_io *io, struct io_ctx *c, unsigned budget)
+/* Never blocks: zero timeout, and libaio checks the ring in user space first. */
+static void reap_ctx(struct mmpd_io *io, struct io_ctx *c)
 {
         struct io_event ev[REAP_BATCH];
-        unsigned done = 0;
 
-        while (c->inflight > 0 && done < budget) {
+        while (c->inflight > 0) {
                 struct timespec zero = {};
-                long want = budget - done < REAP_BATCH ? (long) (budget - done) : REAP_BATCH;
                 mmp_usec_t now;
                 int n;
 
-                n = io_getevents(c->ctx, 0, want, ev, &zero);
+                n = io_getevents(c->ctx, 0, REAP_BATCH, ev, &zero);
                 if (n == -EINTR)
                         continue;
                 if (n <= 0)
-                        break;
+                        return;
                 now = mmpd_now();
                 /* A callback may free or resubmit any request; a freed one
                  * that is in this batch is still busy, so only marked. */
                 for (int i = 0; i < n; i++)
                         req_complete(io, ev[i].data, (long) ev[i].res, now);
-                done += (unsigned) n;
-                if (n < want)
-                        break;
+                if (n < REAP_BATCH)
+                        return;
         }
-        return done;
 }
 
-/* True when the budget ran out (more completions may be waiting). */
-static bool reap(struct mmpd_io *io, unsigned budget)
+static void reap(struct mmpd_io *io)
 {
-        unsigned done = 0;
-
         /* All contexts signal the one eventfd. */
-        for (unsigned i = 0; i < io->n_ctxs && done < budget; i++)
-                done += reap_ctx(io, &io->ctxs[i], budget - done);
-        return done >= budget;
+        for (unsigned i = 0; i < io->n_ctxs; i++)
+                reap_ctx(io, &io->ctxs[i]);
 }
 
 /* One more context, as large as all before it (0, or -errno from io_setup). */
@@ -407,17 +392,7 @@ static void efd_cb(struct ev_loop *loop, ev_io *w, int revents)
 
         n = read(io->efd, &count, sizeof(count));       /* EAGAIN is fine */
         (void) n;
-        /* The eventfd is read: what this slice leaves needs the idle. */
-        if (reap(io, REAP_PER_ITERATION))
-                ev_idle_start(loop, &io->reap_more);
-}
-
-static void reap_more_cb(struct ev_loop *loop, ev_idle *w, int revents)
-{
-        struct mmpd_io *io = w->data;
-
-        if (!reap(io, REAP_PER_ITERATION))
-                ev_idle_stop(loop, w);
+        reap(io);
 }
 
 static void req_timeout(struct mmpd_io *io, struct mmpd_ioreq *r)
@@ -453,7 +428,7 @@ static void on_deadline(struct mmpd_timer *t, void *userdata)
 /* The deadline timerfd fired: first take what completed in time. */
 static void before_deadlines(void *userdata)
 {
-        reap(userdata, UINT_MAX);      /* all of it: none may be judged late */
+        reap(userdata);
 }
 
 /*
@@ -606,9 +581,6 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         ev_prepare_start(loop, &io->prepare);
         ev_unref(loop);
         ev_idle_init(&io->again, again_cb);
-        ev_idle_init(&io->reap_more, reap_more_cb);
-        ev_set_priority(&io->reap_more, MMPD_PRIO_HEARTBEAT);
-        io->reap_more.data = io;
         ev_timer_init(&io->backoff, backoff_cb, EAGAIN_BACKOFF_S, 0.);
         io->backoff.data = io;
 
@@ -636,7 +608,7 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
 
         /* Take back what the kernel has finished with, silently. */
         io->closing = true;
-        reap(io, UINT_MAX);
+        reap(io);
 
         for (r = LIST_FIRST(&io->reqs); r; r = next) {
                 next = LIST_NEXT(r, all);
@@ -655,7 +627,6 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
         ev_ref(loop);
         ev_prepare_stop(loop, &io->prepare);
         ev_idle_stop(loop, &io->again);
-        ev_idle_stop(loop, &io->reap_more);
         ev_timer_stop(loop, &io->backoff);
         if (io->active > 0)
                 ev_unref(loop);

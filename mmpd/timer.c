@@ -186,12 +186,6 @@ mmp_usec_t mmpd_timers_next(const struct mmpd_timers *ts)
         return ts->n ? ts->heap[0].at : MMP_USEC_INFINITY;
 }
 
-/* Timers fired per call: the volumes of one heartbeat grid point (~200 at
- * 10,000 volumes) are started in slices, and the control plane's ready
- * watchers run between two of them.  The rest are due still: the timerfd,
- * armed in the past, fires them in the next loop iteration. */
-#define TIMERS_PER_RUN 32
-
 void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
 {
         /* Bounded: a callback may re-arm its timer for a time already past.
@@ -199,7 +193,7 @@ void mmpd_timers_run(struct mmpd_timers *ts, mmp_usec_t now)
          * timer of this run not yet fired, it would wake the loop again for
          * nothing. */
         ts->running = true;
-        for (size_t budget = ts->n < TIMERS_PER_RUN ? ts->n : TIMERS_PER_RUN; budget > 0 && ts->n > 0; budget--) {
+        for (size_t budget = ts->n; budget > 0 && ts->n > 0; budget--) {
                 struct mmpd_timer *t = ts->heap[0].t;
 
                 if (ts->heap[0].at > now)

@@ -28,18 +28,6 @@ static void on_fire(struct mmpd_timer *t, void *userdata)
         fired.n++;
 }
 
-/* As the loop does: one slice per iteration until none is due. */
-static unsigned run_all(struct mmpd_timers *ts, mmp_usec_t now)
-{
-        unsigned slices = 0;
-
-        while (mmpd_timers_next(ts) <= now) {
-                mmpd_timers_run(ts, now);
-                slices++;
-        }
-        return slices;
-}
-
 static void test_fires_in_order(void **state)
 {
         struct ev_loop *loop = ev_loop_new(0);
@@ -59,15 +47,11 @@ static void test_fires_in_order(void **state)
                 mmpd_timer_stop(ts, &t[i]);
         assert_false(mmpd_timer_active(&t[0]));
         fired = (struct fired) { .ordered = true };
-        /* One call fires one slice of what is due (32), earliest first. */
         mmpd_timers_run(ts, 50000);
-        assert_int_equal(fired.n, 32);
-        assert_true(mmpd_timers_next(ts) <= 50000);
-        assert_true(run_all(ts, 50000) >= 2);
-        assert_true(fired.n > 32);
+        assert_true(fired.n > 0);
         assert_true(fired.last <= 50000);
         assert_true(mmpd_timers_next(ts) > 50000);
-        run_all(ts, 200000);
+        mmpd_timers_run(ts, 200000);
         assert_int_equal(fired.n, N - N / 10);
         assert_true(fired.ordered);
         assert_int_equal(mmpd_timers_next(ts), MMP_USEC_INFINITY);
@@ -162,7 +146,7 @@ static void test_random_ops_match_model(void **state)
                         for (unsigned k = 0; k < M; k++)
                                 due += model[k] <= now;
                         fired.last = 0;
-                        run_all(ts, now);
+                        mmpd_timers_run(ts, now);
                         assert_int_equal(model_fired - before, due);
                 }
                 assert_true(model_ok);
