@@ -7,6 +7,7 @@
 MMPD="$top_builddir/mmpd/mmpd"
 MMPCTL="$top_builddir/mmpctl/mmpctl"
 BENCH_CLIENT="$top_builddir/tests/bench/bench-client"
+IO_FLOOR="$top_builddir/tests/bench/io-floor"
 PATH=$PATH:/sbin:/usr/sbin
 hz=$(getconf CLK_TCK)
 
@@ -37,6 +38,11 @@ cpu_ns() {
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # row FIGURE NOW TARGET: one line of a results table
+# steal_snap: "STEAL TOTAL" jiffies of all CPUs from /proc/stat
+steal_snap() { awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print $9, t; exit }' /proc/stat; }
+# steal_pct "S0 T0" "S1 T1": the share of CPU time the hypervisor took (%)
+steal_pct() { awk -v a="$1" -v b="$2" 'BEGIN { split(a, x); split(b, y); d = y[2] - x[2]; printf "%.1f", (d > 0 ? 100 * (y[1] - x[1]) / d : 0) }'; }
+
 row() { printf '%-46s %-40s %s\n' "$1" "$2" "$3"; }
 header() { echo; echo "$1"; row figure now target; }
 

@@ -9,6 +9,13 @@ tests_bench_bench_client_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS) -pthread
 tests_bench_bench_client_LDADD = lib/libmmp.la $(JANSSON_LIBS)
 tests_bench_bench_client_LDFLAGS = -pthread -no-install
 
+# The floor under mmpd's CPU per heartbeat: the same I/O, bare (hold.sh).
+bench_programs += tests/bench/io-floor
+check_PROGRAMS += tests/bench/io-floor
+tests_bench_io_floor_SOURCES = tests/bench/io-floor.c
+tests_bench_io_floor_CPPFLAGS = -D_GNU_SOURCE
+tests_bench_io_floor_LDADD = $(AIO_LIBS)
+
 # LD_PRELOAD for the sanlock daemon in a container (see rlimit-shim.c).
 check_LTLIBRARIES += tests/bench/librlimit-shim.la
 tests_bench_librlimit_shim_la_SOURCES = tests/bench/rlimit-shim.c

@@ -33,13 +33,20 @@ has() {
                 not_ok "row: $1" "want /$2/ after the label, got: '$line'"
         fi
 }
+if grep -Eq "^cpu steal \\(time the hypervisor gave to others\\): $num% in the idle window, $num% while clients poll$" "$out"; then
+        ok "steal line"
+else
+        not_ok "steal line" "$(grep '^cpu steal' "$out")"
+fi
 has "claim all / one claim" "${num}x \\($num ms / $num ms\\)"
 has "cpu while holding" "$num% of a core"
 has "cpu per heartbeat" "$num us \\($num beats"
+has "  the floor: the same I/O, bare loop" "$num us \\(mmpd / floor: ${num}x\\)"
 has "rss " "$num MiB"
 has "rss per volume" "-?$num bytes"
 has "Check p99, 200 clients every 100 ms" "$num ms \\(p50 $num, max $num; [1-9][0-9]* calls, 0 failed\\)"
 has "List while they poll (raw reply)" "$num ms \\(max $num; [1-9][0-9]* calls, [1-9][0-9]* bytes\\)"
+has "  the floor: the same clients, 1 volume" "Check p99 $num ms, List $num ms \\([0-9]+ s\\)"
 has "volumes not held at the end" "0 "
 has "e2mmpstatus (1 volumes; 1 said in use)" "$num ms"
 has "mmpctl check (5 volumes" "$num ms"
