@@ -27,6 +27,7 @@ struct entry {
         struct volume *v;
         struct entry *prev, *next;
         struct entry *by_name_next, *by_device_next, *by_id_next;      /* hash chains */
+        uint64_t id_key;                /* volume_device_key(), taken once */
 };
 
 /* Name, device path and device identity (mmpd_dev_key) -> entry: Check
@@ -187,7 +188,7 @@ static void index_put(struct index *ix, struct entry *e)
 {
         size_t n = hash(volume_name(e->v)) & (ix->size - 1);
         size_t d = hash(volume_device(e->v)) & (ix->size - 1);
-        size_t k = (size_t) volume_device_key(e->v) & (ix->size - 1);
+        size_t k = (size_t) e->id_key & (ix->size - 1);
 
         e->by_name_next = ix->by_name[n];
         ix->by_name[n] = e;
@@ -241,7 +242,7 @@ static void index_remove(struct index *ix, struct entry *e)
                         *p = e->by_device_next;
                         break;
                 }
-        for (p = &ix->by_id[(size_t) volume_device_key(e->v) & (ix->size - 1)]; *p; p = &(*p)->by_id_next)
+        for (p = &ix->by_id[(size_t) e->id_key & (ix->size - 1)]; *p; p = &(*p)->by_id_next)
                 if (*p == e) {
                         *p = e->by_id_next;
                         break;
@@ -343,6 +344,7 @@ static int link_volume(struct manager *m, struct volume *v)
         index_grow(m, m->n_volumes + 1);
         e->m = m;
         e->v = v;
+        e->id_key = volume_device_key(v);
         e->prev = m->tail;
         if (m->tail)
                 m->tail->next = e;
