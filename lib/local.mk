@@ -12,6 +12,7 @@ lib_libmmp_varlink_la_LIBADD = $(JANSSON_LIBS)
 noinst_LTLIBRARIES += lib/libmmp-core.la
 lib_libmmp_core_la_SOURCES = \
 	lib/mmp-ondisk.c lib/mmp-ondisk.h \
+	lib/mmp-crc32c.c lib/mmp-crc32c.h \
 	lib/mmp-timing.c lib/mmp-timing.h \
 	lib/mmp-sm.c lib/mmp-sm.h \
 	lib/mmp-names.h \

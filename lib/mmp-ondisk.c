@@ -13,6 +13,7 @@
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
 
+#include "mmp-crc32c.h"
 #include "mmp-ondisk.h"
 
 _Static_assert(sizeof(struct mmp_struct) == MMP_STRUCT_SIZE, "mmp_struct size");
@@ -108,7 +109,7 @@ int mmp_sb_decode(const void *buf, size_t len, struct mmp_sb *ret)
                 if (p[SB_OFF(s_checksum_type)] != EXT2_CRC32C_CHKSUM)
                         return -EINVAL;
                 /* ext2fs_superblock_csum(): crc32c(~0) over all but s_checksum */
-                if (ext2fs_crc32c_le(~0u, p, SB_OFF(s_checksum)) != ld32(p, SB_OFF(s_checksum)))
+                if (mmp_crc32c(~0u, p, SB_OFF(s_checksum)) != ld32(p, SB_OFF(s_checksum)))
                         return -EBADMSG;
         }
 
@@ -135,7 +136,7 @@ int mmp_sb_decode(const void *buf, size_t len, struct mmp_sb *ret)
         if (sb.csum_seed_feature)
                 sb.csum_seed = ld32(p, SB_OFF(s_checksum_seed));
         else
-                sb.csum_seed = ext2fs_crc32c_le(~0u, sb.uuid, sizeof(sb.uuid));
+                sb.csum_seed = mmp_crc32c(~0u, sb.uuid, sizeof(sb.uuid));
 
         *ret = sb;
         return 0;
@@ -155,7 +156,7 @@ unsigned mmp_sb_update_interval(const struct mmp_sb *sb)
 uint32_t mmp_block_csum(const struct mmp_sb *sb, const void *buf)
 {
         /* ext2fs_mmp_csum(): raw crc32c seeded with the fs seed, no block number */
-        return ext2fs_crc32c_le(sb->csum_seed, buf, MMP_OFF(mmp_checksum));
+        return mmp_crc32c(sb->csum_seed, buf, MMP_OFF(mmp_checksum));
 }
 
 enum mmp_seq_class mmp_seq_classify(uint32_t seq)
