@@ -275,12 +275,32 @@ static void conn_flush(struct vl_conn *c)
         }
 }
 
+bool vl_call_output_full(const struct vl_call *call)
+{
+        return mmp_varlink_out_pending(call->conn->out) >= call->conn->s->opts.max_output;
+}
+
+void vl_call_on_drain(struct vl_call *call, void (*cb)(void *userdata), void *userdata)
+{
+        call->on_drain = cb;
+        call->drain_data = userdata;
+}
+
 static void on_write(struct ev_loop *loop, ev_io *w, int revents)
 {
         struct vl_conn *c = w->data;
 
         vl_conn_ref(c);
         conn_flush(c);
+        /* A producer waiting for room (vl_call_on_drain) goes on at half:
+         * it refills while the rest is still being written. */
+        if (!c->dead && c->call && c->call->on_drain &&
+            mmp_varlink_out_pending(c->out) <= c->s->opts.max_output / 2) {
+                void (*cb)(void *) = c->call->on_drain;
+
+                c->call->on_drain = NULL;
+                cb(c->call->drain_data);
+        }
         conn_process(c);        /* dispatch may have waited for the output to drain */
         conn_update(c);
         vl_conn_unref(c);

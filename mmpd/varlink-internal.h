@@ -89,6 +89,8 @@ struct vl_call {
         bool replied;                   /* a reply (with continues) went out */
         void *context;                  /* the application's (vl_call_set_context) */
         void (*context_cleanup)(void *context);
+        void (*on_drain)(void *userdata);       /* vl_call_on_drain() */
+        void *drain_data;
 };
 
 void vl_log(struct varlink_server *s, int prio, const char *fmt, ...) _printf_(3, 4);

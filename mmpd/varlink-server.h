@@ -213,6 +213,15 @@ int vl_reply(struct vl_call *c, json_t *params, bool final);
  * the connection meanwhile: a connection has one call at a time.
  */
 int vl_call_send_text(struct vl_call *c, const char *text, size_t len, bool end);
+/*
+ * Backpressure for such a reply: true while the connection has max_output
+ * or more unsent, and then the caller stops producing and asks to be told
+ * when the peer has read it down to half (@cb(@userdata), once, from the
+ * connection's write watcher; not if the call goes first).  One callback
+ * per call; a second replaces the first.
+ */
+bool vl_call_output_full(const struct vl_call *c);
+void vl_call_on_drain(struct vl_call *c, void (*cb)(void *userdata), void *userdata);
 int vl_reply_service_error(struct vl_call *c, const char *name, const char *key, const char *value);
 
 /* ---- the peer -------------------------------------------------------------------- */

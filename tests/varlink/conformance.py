@@ -844,6 +844,51 @@ def t_list_flood():
     assert late < 0.12, "a heartbeat timer fired %.3f s late" % late
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+@test("a List reader that does not keep up: the reply waits for it within --max-output, then arrives whole",
+      fake=True, priv=True)
+def t_list_backpressure():
+    n = 6000
+    with Server("--max-output", "65536", "--fake-wait", "0.05", "--fake-heartbeat", "1") as srv:
+        c = srv.conn(timeout=60)
+        c.raw(b"".join(json.dumps(call_msg("io.mmpd.Claim", {"device": "/dev/fake-b%d" % i}, oneway=True)).encode()
+                       + b"\0" for i in range(n)))
+        # no List before the one measured: its freed buffers would be reused
+        assert wait_for(lambda: ok_params(c.call("io.mmpd.Check", {"device": "/dev/fake-b%d" % (n - 1)}))
+                        ["volume"]["state"] == "held", timeout=30)
+        time.sleep(0.3)
+        slow = srv.conn(timeout=60)
+        slow.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        rss0 = rss_kib(srv.p.pid)
+        slow.send("io.mmpd.List")
+        time.sleep(1.5)             # not reading: mmpd must stop at --max-output
+        grown = rss_kib(srv.p.pid) - rss0
+        # meanwhile others are served
+        ok_params(srv.conn().call("org.varlink.service.GetInfo"))
+        total = 0
+        slow.s.settimeout(60)
+        while b"\0" not in slow.buf:
+            data = slow.s.recv(1 << 20)
+            assert data, "the server closed the slow List reader"
+            total += len(data)
+            slow.buf += data
+        reply = slow.recv()
+        vols = ok_params(reply)["volumes"]
+        assert len(vols) == n, "List sent %d of %d volumes" % (len(vols), n)
+        assert len({v["device"] for v in vols}) == n, "a volume was sent twice or lost"
+        print("# List reply %d KiB; the server grew by %d KiB while its reader did not read" %
+              (total // 1024, grown))
+        assert grown * 1024 < total // 4, \
+            "the server grew by %d KiB for a %d KiB reply nobody read" % (grown, total // 1024)
+
+
 # ---- access ----------------------------------------------------------------------------
 
 
