@@ -21,11 +21,12 @@
  *       second.  Prints the latency of each.  The Check connections are
  *       driven by one thread with epoll, each call timed from its send to
  *       its reply's last byte, and the reply checked for may_use: with a
- *       thread per connection, on a small machine, the figure was mostly
- *       how long the client's own 200 threads waited for a CPU (a 1-volume
- *       mmpd measured 2-10 ms p99 that way).  List runs on a thread of its
- *       own and is timed the same way, without parsing the reply, so both
- *       measure mmpd and not the client's JSON decoder.
+ *       thread per connection the client's own 200 threads competed with
+ *       mmpd for a small machine's CPUs, and each call's time included its
+ *       thread's wakeup (on a 1-volume mmpd: p50 134 us that way, 67 us
+ *       this way).  List runs on a thread of its own and is timed the same
+ *       way, without parsing the reply, so both measure mmpd and not the
+ *       client's JSON decoder.
  *
  * Output is "key value..." lines for the shell to pick up; exit status 1 on
  * a usage or connection error.  Latencies are wall time around the call on
