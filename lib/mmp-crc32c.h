@@ -18,5 +18,5 @@ uint32_t mmp_crc32c(uint32_t crc, const void *buf, size_t len);
 /* The same through libext2fs alone, whatever the CPU: for tests. */
 uint32_t mmp_crc32c_generic(uint32_t crc, const void *buf, size_t len);
 
-/* Does mmp_crc32c() use the CPU's instruction here? (for tests and bench) */
+/* Does mmp_crc32c() use the CPU's instruction here? (for tests) */
 int mmp_crc32c_is_hw(void);
