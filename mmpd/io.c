@@ -4,9 +4,10 @@
  *
  * Life of a request:
  *
- *   IDLE --submit()--> QUEUED --io_submit()--> KERNEL --completion--> IDLE, cb(result)
- *   QUEUED --io_submit() refuses it--> DISPATCH --> IDLE, cb(-errno)
- *   KERNEL --deadline--> TIMED_OUT, cb(-ETIMEDOUT) --completion--> IDLE, idle_cb()
+ *   IDLE --submit()--> QUEUED --handed to the submitter--> KERNEL --completion--> IDLE, cb(result)
+ *   KERNEL --io_submit() refused it--> DISPATCH --> IDLE, cb(-errno)
+ *   KERNEL --io_submit() said EAGAIN, or refused one before it--> QUEUED (again, at the head)
+ *   KERNEL --deadline--> TIMED_OUT, cb(-ETIMEDOUT) --completion, or not taken--> IDLE, idle_cb()
  *   QUEUED --deadline--> DISPATCH, cb(-ETIMEDOUT) --> IDLE, idle_cb()
  *
  * mmpd_ioreq_free() destroys an IDLE or QUEUED request at once (the kernel
@@ -23,15 +24,25 @@
  * timerfd fires, completions are reaped first (an I/O that completed in
  * time is not reported late because its eventfd wakeup comes later).
  *
- * Where this can still wait: io_submit() itself may sleep when a block
- * device's request queue is full (tag allocation), when ext4 allocates
- * blocks for an O_DIRECT write into a hole, and for buffered image files,
- * whose I/O happens inside io_submit().  RWF_NOWAIT would turn the first
- * into -EAGAIN, at the price of a heartbeat that polls behind a busy queue
- * instead of waiting in line; not done.
+ * io_submit() runs on a thread of its own, the submitter (one batch at a
+ * time), not on the loop.  It may sleep: when a block device's request
+ * queue is full (tag allocation), when ext4 allocates blocks for an
+ * O_DIRECT write into a hole, and for buffered image files, whose I/O
+ * happens inside io_submit().  Then only the submitter waits: the loop goes
+ * on serving deadlines, completions and clients, and a heartbeat stuck
+ * behind it times out and fences like one stuck in the kernel.  It is also
+ * most of the CPU of a heartbeat (the kernel's direct-I/O path), which the
+ * loop no longer spends while clients wait: at 10,000 volumes a grid
+ * point's submissions held the loop for milliseconds.  From the loop's view
+ * a request handed over is already the kernel's (KERNEL: counted in flight,
+ * freed and timed out as such); one the kernel did not take comes back
+ * when the batch's result does, and goes on as it would have from a
+ * synchronous io_submit().
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -100,6 +111,35 @@ struct io_ctx {
         unsigned inflight;
 };
 
+/*
+ * Shared by the loop and the submitter thread, under the lock.  Reference
+ * counted (the engine's and the thread's) because a thread stuck in
+ * io_submit() may outlive mmpd_io_free().  While busy, the batch (segs,
+ * iocbs) is the thread's; the loop reads it again only once finished.
+ */
+struct batch_seg {
+        io_context_t ctx;
+        long n;
+};
+
+struct submitter {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        int efd;                /* the thread's "finished" for the loop */
+        unsigned refs;
+        bool dead;              /* the engine is gone: exit */
+        bool busy;              /* a batch is handed over (loop sets, loop clears) */
+        bool ready;             /* ... and not yet started */
+        bool finished;          /* ... and its result is in */
+        struct batch_seg segs[IO_CTX_MAX];
+        unsigned n_segs;
+        long n;                 /* iocbs in all segments */
+        struct iocb **iocbs;    /* max_inflight slots, segments one after another */
+        long taken;             /* result: iocbs[0..taken) are the kernel's */
+        int err;                /* result: why iocbs[taken] was not (-EAGAIN: later) */
+        unsigned calls;         /* result: io_submit() calls made */
+};
+
 struct mmpd_io {
         struct ev_loop *loop;
         struct io_ctx ctxs[IO_CTX_MAX];
@@ -119,7 +159,9 @@ struct mmpd_io {
         struct req_queue queue;
         LIST_HEAD(, mmpd_ioreq) reqs;
         size_t n_reqs;
-        struct iocb **iocbs;    /* max_inflight slots for io_submit() */
+        struct submitter *sub;
+        pthread_t sub_tid;
+        ev_io sub_watcher;      /* sub->efd: a batch finished */
         struct mmpd_io_stats stats;
 };
 
@@ -431,72 +473,259 @@ static void before_deadlines(void *userdata)
         reap(userdata);
 }
 
-/*
- * One io_submit() for everything queued, as far as max_inflight allows.  A
- * short count means iocbs[k] was not taken; calling again tells why: an
- * errno belongs to that iocb alone, -EAGAIN means "later".
- */
-static void flush(struct mmpd_io *io, struct req_queue *failed)
+/* ---- the submitter ---------------------------------------------------- */
+
+#define SUBMITTER_STACK (64u * 1024u)
+
+static void submitter_unref_locked(struct submitter *s, bool *ret_last)
 {
+        *ret_last = --s->refs == 0;
+}
+
+static void submitter_destroy(struct submitter *s)
+{
+        if (s->efd >= 0)
+                close(s->efd);
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        free(s->iocbs);
+        free(s);
+}
+
+/*
+ * Each segment's iocbs with as few io_submit() calls as the kernel allows.
+ * A short count means iocbs[k] was not taken; calling again tells why: an
+ * errno belongs to that iocb alone (it stops the batch there, as the loop
+ * reports it before the rest goes again), -EAGAIN or 0 mean "later".
+ */
+static void submit_batch(struct submitter *s)
+{
+        long done = 0;
+
+        s->calls = 0;
+        s->err = 0;
+        for (unsigned i = 0; i < s->n_segs; i++) {
+                long end = done + s->segs[i].n;
+
+                while (done < end) {
+                        long k;
+
+                        s->calls++;
+                        k = io_submit(s->segs[i].ctx, end - done, s->iocbs + done);
+                        if (k > 0) {
+                                done += k;
+                                continue;
+                        }
+                        if (k == -EINTR)
+                                continue;
+                        s->err = k == 0 ? -EAGAIN : (int) k;
+                        s->taken = done;
+                        return;
+                }
+        }
+        s->taken = done;
+}
+
+static void *submitter_thread(void *p)
+{
+        struct submitter *s = p;
+        bool last;
+
+        pthread_mutex_lock(&s->lock);
+        for (;;) {
+                while (!s->ready && !s->dead)
+                        pthread_cond_wait(&s->cond, &s->lock);
+                if (s->dead)
+                        break;          /* a batch not started stays unsubmitted */
+                s->ready = false;
+                pthread_mutex_unlock(&s->lock);
+                submit_batch(s);
+                pthread_mutex_lock(&s->lock);
+                s->finished = true;
+                /* under the lock: once it is dropped the loop may free s */
+                if (!s->dead)
+                        (void) eventfd_write(s->efd, 1);
+        }
+        submitter_unref_locked(s, &last);
+        pthread_mutex_unlock(&s->lock);
+        if (last)
+                submitter_destroy(s);
+        return NULL;
+}
+
+static int submitter_new(unsigned max_inflight, struct submitter **ret, pthread_t *ret_tid)
+{
+        struct submitter *s = calloc(1, sizeof(*s));
+        pthread_attr_t attr;
+        sigset_t all, old;
+        pthread_t tid;
+        int r;
+
+        if (!s)
+                return -ENOMEM;
+        s->efd = -1;
+        pthread_mutex_init(&s->lock, NULL);
+        pthread_cond_init(&s->cond, NULL);
+        s->iocbs = calloc(max_inflight, sizeof(*s->iocbs));
+        if (!s->iocbs) {
+                submitter_destroy(s);
+                return -ENOMEM;
+        }
+        s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (s->efd < 0) {
+                r = -errno;
+                submitter_destroy(s);
+                return r;
+        }
+        s->refs = 2;
+        /* Signals stay with the loop's thread. */
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, SUBMITTER_STACK);
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        r = -pthread_create(&tid, &attr, submitter_thread, s);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+        if (r < 0) {
+                submitter_destroy(s);
+                return r;
+        }
+        *ret = s;
+        *ret_tid = tid;
+        return 0;
+}
+
+/*
+ * The engine is going: an idle thread exits now and is joined; one inside
+ * io_submit() (a batch not finished) is left to finish it and exit on its
+ * own, since a device may keep it there indefinitely.
+ */
+static void submitter_release(struct submitter *s, pthread_t tid)
+{
+        bool last, asleep;
+
+        pthread_mutex_lock(&s->lock);
+        s->dead = true;
+        asleep = s->busy && !s->finished && !s->ready;
+        pthread_cond_signal(&s->cond);
+        submitter_unref_locked(s, &last);
+        pthread_mutex_unlock(&s->lock);
+        if (asleep)
+                pthread_detach(tid);
+        else
+                pthread_join(tid, NULL);
+        if (last)
+                submitter_destroy(s);
+}
+
+/*
+ * Hand everything queued to the submitter, as far as max_inflight and the
+ * contexts allow, in one batch; nothing while a batch is out (its result
+ * flushes again) or while backing off after -EAGAIN.  The requests count
+ * as the kernel's from here on.
+ */
+static void flush(struct mmpd_io *io)
+{
+        struct submitter *s = io->sub;
+        unsigned n_segs = 0;
+        long n = 0;
+
+        if (s->busy || ev_is_active(&io->backoff))
+                return;
         io->eagain = false;
-        while (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight) {
+        while (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight &&
+               n_segs < IO_CTX_MAX) {
                 struct io_ctx *c = ctx_with_room(io);
-                unsigned room, n = 0;
+                unsigned idx, room, k = 0;
                 struct mmpd_ioreq *r;
-                int k;
 
                 if (!c) {
                         /* fs.aio-max-nr reached: the queue waits (deadlines run). */
                         io->stats.eagain++;
                         io->eagain = true;
-                        return;
+                        break;
                 }
+                idx = (unsigned) (c - io->ctxs);
                 room = c->cap - c->inflight;
-                TAILQ_FOREACH(r, &io->queue, queue) {
-                        if (n == room)
-                                break;
-                        io->iocbs[n++] = &r->iocb;
+                while (k < room && (r = TAILQ_FIRST(&io->queue))) {
+                        queue_remove(io, r);
+                        r->state = REQ_KERNEL;
+                        r->ctx_idx = idx;
+                        s->iocbs[n + k++] = &r->iocb;
                 }
-
-                io->stats.submit_calls++;
-                k = io_submit(c->ctx, (long) n, io->iocbs);
-                if (k > 0) {
-                        for (int i = 0; i < k; i++) {
-                                r = TAILQ_FIRST(&io->queue);
-                                queue_remove(io, r);
-                                r->state = REQ_KERNEL;
-                                r->ctx_idx = (unsigned) (c - io->ctxs);
-                        }
-                        c->inflight += (unsigned) k;
-                        io->stats.inflight += (unsigned) k;
-                        io->stats.submitted += (unsigned) k;
-                        continue;
-                }
-                if (k == 0 || k == -EAGAIN) {
-                        io->stats.eagain++;
-                        io->eagain = true;
-                        return;
-                }
-
-                r = TAILQ_FIRST(&io->queue);
-                queue_remove(io, r);
-                mmpd_timer_stop(io->deadlines, &r->dl);
-                r->state = REQ_DISPATCH;
-                r->result = k;
-                io->stats.submit_errors++;
-                TAILQ_INSERT_TAIL(failed, r, queue);
+                c->inflight += k;
+                io->stats.inflight += k;
+                io->stats.submitted += k;       /* so never fewer than completed */
+                s->segs[n_segs++] = (struct batch_seg) { .ctx = c->ctx, .n = k };
+                n += k;
         }
+        if (n == 0)
+                return;
+
+        pthread_mutex_lock(&s->lock);
+        s->n_segs = n_segs;
+        s->n = n;
+        s->busy = s->ready = true;
+        s->finished = false;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->lock);
 }
 
-/* Last of the prepare watchers (EV_MINPRI): every callback of this loop
- * iteration has had its chance to queue I/O by now. */
-static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+/*
+ * The batch's result: what the kernel did not take comes back.  The first
+ * one refused with an errno gets it through its callback; the rest queue
+ * again in their order, ahead of what was queued since.  Completions of
+ * the taken ones may have been reaped already: they are not looked at.
+ */
+static void batch_done(struct mmpd_io *io)
 {
-        struct mmpd_io *io = w->data;
+        struct submitter *s = io->sub;
         struct req_queue failed = TAILQ_HEAD_INITIALIZER(failed);
+        struct req_queue idle = TAILQ_HEAD_INITIALIZER(idle);
         struct mmpd_ioreq *r;
+        long n, taken;
+        int err;
 
-        flush(io, &failed);
+        pthread_mutex_lock(&s->lock);
+        if (!s->busy || !s->finished) {
+                pthread_mutex_unlock(&s->lock);
+                return;
+        }
+        n = s->n;
+        taken = s->taken;
+        err = s->err;
+        io->stats.submit_calls += s->calls;
+        s->busy = s->finished = false;
+        pthread_mutex_unlock(&s->lock);
+
+        io->stats.submitted -= (uint64_t) (n - taken);        /* counted when handed over */
+        if (taken < n && err == -EAGAIN) {
+                io->stats.eagain++;
+                io->eagain = true;
+                if (!io->closing)
+                        ev_timer_start(io->loop, &io->backoff);
+        }
+        for (long i = n - 1; i >= taken; i--) {
+                r = s->iocbs[i]->data;
+                io->ctxs[r->ctx_idx].inflight--;
+                io->stats.inflight--;
+                if (r->free_pending) {
+                        req_destroy(r);         /* its deadline went with the free */
+                } else if (r->state == REQ_TIMED_OUT) {
+                        r->state = REQ_DISPATCH;        /* cb had -ETIMEDOUT */
+                        TAILQ_INSERT_HEAD(&idle, r, queue);
+                } else if (i == taken && err != -EAGAIN) {
+                        mmpd_timer_stop(io->deadlines, &r->dl);
+                        r->state = REQ_DISPATCH;
+                        r->result = err;
+                        io->stats.submit_errors++;
+                        TAILQ_INSERT_HEAD(&failed, r, queue);
+                } else {
+                        r->state = REQ_QUEUED;  /* its deadline still runs */
+                        TAILQ_INSERT_HEAD(&io->queue, r, queue);
+                        io->stats.queued++;
+                }
+        }
 
         while ((r = TAILQ_FIRST(&failed))) {
                 TAILQ_REMOVE(&failed, r, queue);
@@ -505,12 +734,41 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
                         continue;
                 }
                 req_set_idle(r);
-                r->cb(r, r->result, r->userdata);
+                if (!io->closing)
+                        r->cb(r, r->result, r->userdata);
         }
+        while ((r = TAILQ_FIRST(&idle))) {
+                TAILQ_REMOVE(&idle, r, queue);
+                if (r->free_pending) {
+                        req_destroy(r);
+                        continue;
+                }
+                req_set_idle(r);
+                if (r->idle_cb && !io->closing)
+                        r->idle_cb(r, r->userdata);
+        }
+}
 
-        /* What those callbacks queued goes out next iteration, without
-         * looping here: a callback that resubmits a doomed request forever
-         * must not wedge the loop. */
+static void sub_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct mmpd_io *io = w->data;
+        eventfd_t count;
+
+        (void) eventfd_read(io->sub->efd, &count);      /* EAGAIN is fine */
+        batch_done(io);
+}
+
+/* Last of the prepare watchers (EV_MINPRI): every callback of this loop
+ * iteration has had its chance to queue I/O by now. */
+static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+        struct mmpd_io *io = w->data;
+
+        flush(io);
+        /* While a batch is out its result wakes the loop; what was queued
+         * meanwhile goes with the next one. */
+        if (io->sub->busy)
+                return;
         if (io->eagain) {
                 if (!ev_is_active(&io->backoff))
                         ev_timer_start(loop, &io->backoff);
@@ -549,11 +807,6 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         TAILQ_INIT(&io->queue);
         LIST_INIT(&io->reqs);
 
-        io->iocbs = calloc(max_inflight, sizeof(*io->iocbs));
-        if (!io->iocbs) {
-                r = -ENOMEM;
-                goto fail;
-        }
         /* The first context now, so that a system out of AIO slots is an
          * error at start; more as volumes come (ctx_grow). */
         r = ctx_grow(io);
@@ -568,12 +821,20 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         if (r < 0)
                 goto fail;
         mmpd_timers_set_prepare(io->deadlines, before_deadlines, io);
+        r = submitter_new(max_inflight, &io->sub, &io->sub_tid);
+        if (r < 0)
+                goto fail;
 
         /* Internal watchers do not keep the loop alive; busy requests do. */
         ev_io_init(&io->efd_watcher, efd_cb, io->efd, EV_READ);
         ev_set_priority(&io->efd_watcher, MMPD_PRIO_HEARTBEAT);
         io->efd_watcher.data = io;
         ev_io_start(loop, &io->efd_watcher);
+        ev_unref(loop);
+        ev_io_init(&io->sub_watcher, sub_cb, io->sub->efd, EV_READ);
+        ev_set_priority(&io->sub_watcher, MMPD_PRIO_HEARTBEAT);
+        io->sub_watcher.data = io;
+        ev_io_start(loop, &io->sub_watcher);
         ev_unref(loop);
         ev_prepare_init(&io->prepare, prepare_cb);
         io->prepare.data = io;
@@ -592,7 +853,6 @@ fail:
                 io_destroy(io->ctxs[i].ctx);
         closep(&io->efd);
         mmpd_timers_free(io->deadlines);
-        free(io->iocbs);
         free(io);
         return r;
 }
@@ -606,8 +866,10 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
                 return NULL;
         loop = io->loop;
 
-        /* Take back what the kernel has finished with, silently. */
+        /* Take back what the kernel has finished with, silently; a batch
+         * still in io_submit() stays the kernel's, like the I/O in flight. */
         io->closing = true;
+        batch_done(io);
         reap(io);
 
         for (r = LIST_FIRST(&io->reqs); r; r = next) {
@@ -625,6 +887,8 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
         ev_ref(loop);
         ev_io_stop(loop, &io->efd_watcher);
         ev_ref(loop);
+        ev_io_stop(loop, &io->sub_watcher);
+        ev_ref(loop);
         ev_prepare_stop(loop, &io->prepare);
         ev_idle_stop(loop, &io->again);
         ev_timer_stop(loop, &io->backoff);
@@ -632,9 +896,9 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
                 ev_unref(loop);
 
         closep(&io->efd);
+        submitter_release(io->sub, io->sub_tid);
         /* Requests left to the kernel no longer have a deadline to stop. */
         mmpd_timers_free(io->deadlines);
-        free(io->iocbs);
         free(io);
         return NULL;
 }

@@ -5,4 +5,4 @@ mmpd_libmmpd_io_la_SOURCES = \
 	mmpd/io.c mmpd/io.h \
 	mmpd/io-dev.c mmpd/io-internal.h \
 	mmpd/timer.c mmpd/timer.h
-mmpd_libmmpd_io_la_LIBADD = $(AIO_LIBS) $(EV_LIBS)
+mmpd_libmmpd_io_la_LIBADD = $(AIO_LIBS) $(EV_LIBS) -lpthread

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -318,6 +319,162 @@ static void test_loop_stuck(void **state)
         mmpd_ioreq_free(q);
 }
 
+struct thaw_later {
+        int mntfd;
+        unsigned ms;
+        mmp_usec_t at;          /* when it thawed */
+};
+
+/* The test's own thread, not the loop: without it a loop that sleeps in
+ * io_submit() would never wake. */
+static void *thaw_thread(void *p)
+{
+        struct thaw_later *t = p;
+
+        usleep(t->ms * 1000);
+        t->at = mmpd_now();
+        /* Not asserted here: on a failure the teardown may thaw first. */
+        (void) ioctl(t->mntfd, FITHAW, &(int) {0});
+        return NULL;
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        *(mmp_usec_t *) w->data = mmpd_now();
+}
+
+/*
+ * io_submit() itself sleeps: a direct write to a file on a frozen ext4
+ * waits in the syscall (sb_start_write) until the thaw.  The loop does not
+ * wait with it: a timer fires on time, the write's deadline is reported on
+ * time, and so is that of a read on another device queued behind it
+ * (submission is one batch at a time).  A second write in the same batch,
+ * refused once the thaw lets io_submit() go on, only becomes idle: its
+ * callback already had -ETIMEDOUT.
+ */
+static void test_submit_sleeps(void **state)
+{
+        struct fx *fx = *state;
+        _cleanup_free_ char *outer = NULL, *back = NULL, *ro_path = NULL, *other_path = NULL;
+        _cleanup_close_ int mntfd = -1, rw = -1, ro = -1;
+        /* static: both outlive a failed assertion, which leaves the test */
+        static struct thaw_later thaw;
+        static ev_timer tick;
+        struct rec rs = {}, rb = {}, ro_rec = {};
+        struct mmpd_dev *stuck, *refused = NULL, *other;
+        struct mmpd_ioreq *s, *b, *q;
+        mmp_usec_t dl, tick_at = 0, tick_due;
+        struct mmpd_io_stats st;
+        unsigned char want[4096];
+        pthread_t tid;
+        int fd;
+
+        thaw = (struct thaw_later) { .ms = 1500 };
+        outer = make_file(fx, "outer.img", 64 << 20, 0);
+        run_cmd("mkfs.ext4 -q -F '%s' >/dev/null 2>&1", outer);
+        snprintf(fx->mnt, sizeof(fx->mnt), "%s/mnt", fx->dir);
+        assert_int_equal(mkdir(fx->mnt, 0700), 0);
+        assert_int_equal(mount(loop_attach(fx, outer, 0), fx->mnt, "ext4", 0, NULL), 0);
+        fx->mounted = true;
+        assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
+        assert_true(asprintf(&ro_path, "%s/ro.img", fx->mnt) > 0);
+        memset(want, 0, sizeof(want));
+        for (int k = 0; k < 2; k++) {
+                fd = open(k ? ro_path : back, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+                assert_true(fd >= 0);
+                for (int i = 0; i < 16; i++)
+                        assert_int_equal(write(fd, want, sizeof(want)), (ssize_t) sizeof(want));
+                assert_int_equal(fsync(fd), 0);
+                close(fd);
+        }
+        stuck = open_dev(fx, back);
+        assert_true(mmpd_dev_is_direct(stuck));
+        /* A device whose fd the kernel refuses for writing (EBADF), made
+         * read-only behind the engine's back. */
+        rw = open(ro_path, O_RDWR | O_CLOEXEC);
+        ro = open(ro_path, O_RDONLY | O_CLOEXEC);
+        assert_true(rw >= 0 && ro >= 0);
+        assert_int_equal(mmpd_dev_adopt(rw, ro_path, &refused), 0);
+        keep_dev(fx, refused);
+        assert_int_equal(dup3(ro, mmpd_dev_fd(refused), O_CLOEXEC), mmpd_dev_fd(refused));
+        other_path = make_file(fx, "other.img", 65536, 0x77);
+        other = open_dev(fx, other_path);
+
+        s = new_req(fx, stuck, 4096, &rs);
+        b = new_req(fx, refused, 4096, &rb);
+        q = new_req(fx, other, 4096, &ro_rec);
+        memset(mmpd_ioreq_buf(s), 0x5e, 4096);
+
+        mntfd = open(fx->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(mntfd >= 0);
+        assert_int_equal(ioctl(mntfd, FIFREEZE, &(int) {0}), 0);
+        fx->frozen = true;
+        thaw.mntfd = mntfd;
+        assert_int_equal(pthread_create(&tid, NULL, thaw_thread, &thaw), 0);
+
+        ev_timer_init(&tick, tick_cb, 0.1, 0.);
+        tick.data = &tick_at;
+        ev_now_update(fx->loop);
+        tick_due = mmpd_now() + 100 * MSEC;
+        ev_timer_start(fx->loop, &tick);
+        dl = mmpd_now() + 300 * MSEC;
+        /* One batch: s, which will sleep in io_submit(), then b. */
+        assert_int_equal(mmpd_ioreq_submit(s, MMPD_IO_WRITE, 0, 4096, dl), 0);
+        assert_int_equal(mmpd_ioreq_submit(b, MMPD_IO_WRITE, 0, 4096, dl), 0);
+        run_for(fx, 0.05);
+        /* Queued behind the batch that sleeps. */
+        assert_int_equal(mmpd_ioreq_submit(q, MMPD_IO_READ, 0, 4096, dl), 0);
+
+        assert_true(run_until(fx, &rs.n_cb, 1, GUARD_S));
+        assert_true(run_until(fx, &rb.n_cb, 1, GUARD_S));
+        assert_true(run_until(fx, &ro_rec.n_idle, 1, GUARD_S));
+        fprintf(stderr, "# io_submit() asleep: timer %+lld us late, deadlines %+lld / %+lld / %+lld us, "
+                "thaw at %+lld us\n", (long long) (tick_at - tick_due), (long long) (rs.t_cb - dl),
+                (long long) (rb.t_cb - dl), (long long) (ro_rec.t_cb - dl),
+                thaw.at ? (long long) (thaw.at - dl) : -1LL);
+        assert_true(tick_at > 0);
+        assert_near(tick_at, tick_due, 50 * MSEC);
+        assert_int_equal(rs.result, -ETIMEDOUT);
+        assert_int_equal(rb.result, -ETIMEDOUT);
+        assert_int_equal(ro_rec.result, -ETIMEDOUT);
+        assert_near(rs.t_cb, dl, 50 * MSEC);
+        assert_near(rb.t_cb, dl, 50 * MSEC);
+        assert_near(ro_rec.t_cb, dl, 50 * MSEC);
+        assert_int_equal(thaw.at, 0);           /* all of that while frozen */
+        assert_true(rs.busy_in_cb && rb.busy_in_cb);
+        /* q never reached the kernel: idle again at once. */
+        assert_false(mmpd_ioreq_busy(q));
+        assert_int_equal(ro_rec.n_cb, 1);
+
+        /* The thaw: s lands and becomes idle; b is refused and becomes idle,
+         * with no second callback. */
+        assert_true(run_until(fx, &rs.n_idle, 1, GUARD_S));
+        assert_true(run_until(fx, &rb.n_idle, 1, GUARD_S));
+        assert_int_equal(pthread_join(tid, NULL), 0);
+        fx->frozen = false;
+        assert_true(thaw.at > 0);
+        assert_int_equal(rs.n_cb, 1);
+        assert_int_equal(rb.n_cb, 1);
+        mmpd_io_get_stats(fx->io, &st);
+        assert_int_equal(st.submit_errors, 0);  /* b's errno came after its timeout */
+        assert_int_equal(st.late, 1);
+        assert_int_equal(st.inflight, 0);
+        assert_int_equal(st.queued, 0);
+        memset(want, 0x5e, sizeof(want));
+        pread_check(back, 0, want, sizeof(want));
+
+        /* All three are usable again. */
+        assert_int_equal(do_io(fx, q, &ro_rec, MMPD_IO_READ, 0, 4096), 4096);
+        assert_int_equal(((unsigned char *) mmpd_ioreq_buf(q))[0], 0x77);
+        assert_int_equal(do_io(fx, b, &rb, MMPD_IO_WRITE, 0, 4096), -EBADF);
+        assert_int_equal(do_io(fx, s, &rs, MMPD_IO_READ, 0, 4096), 4096);
+        assert_memory_equal(mmpd_ioreq_buf(s), want, 4096);
+        ev_timer_stop(fx->loop, &tick);
+        mmpd_ioreq_free(s);
+        mmpd_ioreq_free(b);
+        mmpd_ioreq_free(q);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -328,6 +485,7 @@ int main(void)
                 T(test_loop_busy),
                 T(test_loop_errors),
                 T(test_loop_stuck),
+                T(test_submit_sleeps),
 #undef T
         };
         const char *ci = getenv("CI");

@@ -229,9 +229,10 @@ static void test_inflight_limit(void **state)
                 assert_int_equal(mmpd_ioreq_submit(req[i], MMPD_IO_READ, (uint64_t) i * 4096, 4096,
                                                    MMP_USEC_INFINITY), 0);
         }
-        ev_run(fx->loop, EVRUN_NOWAIT);        /* one iteration: one flush */
+        ev_run(fx->loop, EVRUN_NOWAIT);        /* one iteration: one batch */
         mmpd_io_get_stats(io, &st);
-        assert_int_equal(st.submitted, 4);
+        assert_int_equal(st.inflight, 4);
+        assert_int_equal(st.queued, N - 4);
         assert_true(run_until(fx, &done, N, GUARD_S));
         mmpd_io_get_stats(io, &st);
         assert_int_equal(st.submitted, N);
@@ -341,6 +342,61 @@ static void test_submit_error_async(void **state)
         mmpd_ioreq_free(req);
 }
 
+/*
+ * A batch whose third iocb io_submit() refuses: the two before it are the
+ * kernel's, the refused one hears its errno, and the two after it go out
+ * again, in order, and complete.
+ */
+static void test_submit_error_mid_batch(void **state)
+{
+        struct fx *fx = *state;
+        enum { N = 5, BAD = 2 };
+        _cleanup_free_ char *good_path = make_file(fx, "good", N * 4096, 0x21);
+        _cleanup_free_ char *bad_path = make_file(fx, "bad", 4096, 0x22);
+        _cleanup_close_ int fd = open(bad_path, O_RDWR | O_CLOEXEC);
+        _cleanup_close_ int ro = open(bad_path, O_RDONLY | O_CLOEXEC);
+        struct mmpd_dev *good = open_dev(fx, good_path), *bad = NULL;
+        struct mmpd_io_stats s0, s1;
+        struct mmpd_ioreq *req[N];
+        struct rec rec[N];
+        int done = 0;
+
+        assert_true(fd >= 0 && ro >= 0);
+        assert_int_equal(mmpd_dev_adopt(fd, bad_path, &bad), 0);
+        keep_dev(fx, bad);
+        assert_int_equal(dup3(ro, mmpd_dev_fd(bad), O_CLOEXEC), mmpd_dev_fd(bad));
+        for (int i = 0; i < N; i++) {
+                rec[i] = (struct rec) { .done = &done };
+                req[i] = new_req(fx, i == BAD ? bad : good, 4096, &rec[i]);
+                memset(mmpd_ioreq_buf(req[i]), 0x30 + i, 4096);
+        }
+        mmpd_io_get_stats(fx->io, &s0);
+        /* All five in one loop iteration: one batch. */
+        for (int i = 0; i < N; i++)
+                assert_int_equal(mmpd_ioreq_submit(req[i], MMPD_IO_WRITE, i == BAD ? 0 : (uint64_t) i * 4096,
+                                                   4096, mmpd_now() + 5 * MMP_USEC_PER_SEC), 0);
+        assert_true(run_until(fx, &done, N, GUARD_S));
+        mmpd_io_get_stats(fx->io, &s1);
+        for (int i = 0; i < N; i++) {
+                unsigned char want[4096];
+
+                assert_int_equal(rec[i].n_cb, 1);
+                if (i == BAD) {
+                        assert_int_equal(rec[i].result, -EBADF);
+                        continue;
+                }
+                assert_int_equal(rec[i].result, 4096);
+                memset(want, 0x30 + i, sizeof(want));
+                pread_check(good_path, (uint64_t) i * 4096, want, sizeof(want));
+        }
+        assert_int_equal(s1.submit_errors - s0.submit_errors, 1);
+        assert_int_equal(s1.submitted - s0.submitted, N - 1);
+        assert_int_equal(s1.inflight, 0);
+        assert_int_equal(s1.queued, 0);
+        for (int i = 0; i < N; i++)
+                mmpd_ioreq_free(req[i]);
+}
+
 static void test_reject_types(void **state)
 {
         struct fx *fx = *state;
@@ -444,6 +500,7 @@ int main(void)
                 T(test_submit_validation),
                 T(test_short_io),
                 T(test_submit_error_async),
+                T(test_submit_error_mid_batch),
                 T(test_reject_types),
                 T(test_adopt_file),
                 T(test_free_paths),
