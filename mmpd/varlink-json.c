@@ -550,6 +550,27 @@ fail:
         return -ENOMEM;
 }
 
+int vl_check_text(struct vl_textbuf *b, const struct volume_info *info, bool may_use, mmp_usec_t until)
+{
+        size_t start = b->len;
+
+        TB_LIT(b, "{\"parameters\":{\"volume\":");
+        if (b->failed || vl_volume_text(b, info) < 0)
+                goto fail;
+        TB_KEY(b, "may_use"); tb_bool(b, may_use);
+        if (may_use) {
+                TB_KEY(b, "guaranteed_until_usec"); tb_uint(b, until);
+                TB_KEY(b, "guaranteed_until_wall"); tb_int(b, vl_wall_of(info, until));
+        }
+        TB_LIT(b, "}}");
+        if (!b->failed)
+                return 0;
+fail:
+        b->len = start;
+        b->failed = false;
+        return -ENOMEM;
+}
+
 int vl_textbuf_append(struct vl_textbuf *b, const char *text, size_t len)
 {
         if (!b->failed)

@@ -29,6 +29,14 @@ struct vl_textbuf {
         bool failed;                    /* an append ran out of memory */
 };
 int vl_volume_text(struct vl_textbuf *b, const struct volume_info *info);
+/*
+ * Check's whole reply message as text: {"parameters":{"volume":...,
+ * "may_use":...}} with guaranteed_until_usec/_wall when @may_use, byte for
+ * byte what the tree of the same would dump (tests/varlink/
+ * test-volume-text).  A Check is the call clients poll: its tree cost
+ * more CPU than the rest of the call.  0, or -ENOMEM (@b as it was).
+ */
+int vl_check_text(struct vl_textbuf *b, const struct volume_info *info, bool may_use, mmp_usec_t until);
 /* Append raw text; 0 or -ENOMEM. */
 int vl_textbuf_append(struct vl_textbuf *b, const char *text, size_t len);
 void vl_textbuf_free(struct vl_textbuf *b);

@@ -785,11 +785,12 @@ static int m_daemon(struct mcall *c)
 
 static int m_check(struct mcall *c)
 {
+        struct vl_textbuf text = {};
         struct volume_info info;
         struct volume *v;
         mmp_usec_t now, fence_at;
         bool may_use;
-        json_t *p;
+        int r;
 
         v = manager_find(call_manager(c), param_str(c, "device"));
         if (!v)
@@ -802,14 +803,12 @@ static int m_check(struct mcall *c)
                 now = info.now;
         may_use = mmp_sm_may_use(&info.sm, now, &fence_at);
 
-        p = pack1("volume", vl_volume_json(&info));
-        if (set_new(p, "may_use", json_boolean(may_use)) < 0 ||
-            (may_use && (set_new(p, "guaranteed_until_usec", json_integer((json_int_t) fence_at)) < 0 ||
-                         set_new(p, "guaranteed_until_wall", json_integer(vl_wall_of(&info, fence_at))) < 0))) {
-                json_decref(p);
-                p = NULL;
-        }
-        return vl_reply(c->vc, p, true);
+        /* As text, not a tree: clients poll this one (vl_check_text()). */
+        if (vl_check_text(&text, &info, may_use, fence_at) < 0)
+                return vl_call_send(c->vc, NULL, true);
+        r = vl_call_send_text(c->vc, text.data, text.len, true);
+        vl_textbuf_free(&text);
+        return r;
 }
 
 /* ---- Watch -------------------------------------------------------------------------- */

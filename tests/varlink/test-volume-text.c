@@ -198,6 +198,51 @@ static void variants(void **state)
         vl_textbuf_free(&b);
 }
 
+/*
+ * Check's reply: vl_check_text() against the tree m_check() built before
+ * it wrote text, {"parameters":{"volume":...,"may_use":...}}, dumped.
+ */
+static void check_reply(void **state)
+{
+        static const mmp_usec_t untils[] = { 1, 21000000, UINT64_C(1) << 40, INT64_MAX };
+        struct vl_textbuf b = {};
+        struct variant v;
+        unsigned n = 0;
+
+        for (unsigned k = 0; k < N_VARIANTS; k += 5) {
+                make_variant(k, &v);
+                for (unsigned u = 0; u < 2 * sizeof(untils) / sizeof(untils[0]); u++) {
+                        bool may_use = u & 1;
+                        mmp_usec_t until = untils[u / 2];
+                        json_t *p = json_object(), *m = json_object();
+                        char *want;
+
+                        assert_int_equal(json_object_set_new(p, "volume", vl_volume_json(&v.info)), 0);
+                        assert_int_equal(json_object_set_new(p, "may_use", json_boolean(may_use)), 0);
+                        if (may_use) {
+                                assert_int_equal(json_object_set_new(p, "guaranteed_until_usec",
+                                                                     json_integer((json_int_t) until)), 0);
+                                assert_int_equal(json_object_set_new(p, "guaranteed_until_wall",
+                                                                     json_integer(vl_wall_of(&v.info, until))), 0);
+                        }
+                        assert_int_equal(json_object_set_new(m, "parameters", p), 0);
+                        want = json_dumps(m, JSON_COMPACT);
+                        json_decref(m);
+                        assert_non_null(want);
+                        b.len = 0;
+                        assert_int_equal(vl_check_text(&b, &v.info, may_use, until), 0);
+                        if (b.len != strlen(want) || memcmp(b.data, want, b.len) != 0) {
+                                print_message("# tree: %s\n# text: %.*s\n", want, (int) b.len, b.data);
+                                fail_msg("vl_check_text() differs from the tree");
+                        }
+                        free(want);
+                        n++;
+                }
+        }
+        print_message("# %u Check replies the same as their trees\n", n);
+        vl_textbuf_free(&b);
+}
+
 /* Every string alone as name, device, holder, error text. */
 static void each_string(void **state)
 {
@@ -361,6 +406,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(variants),
                 cmocka_unit_test(each_string),
+                cmocka_unit_test(check_reply),
                 cmocka_unit_test(bench),
         };
 
