@@ -30,7 +30,11 @@
  * O_DIRECT write into a hole, and for buffered image files, whose I/O
  * happens inside io_submit().  Then only the submitter waits: the loop goes
  * on serving deadlines, completions and clients, and a heartbeat stuck
- * behind it times out and fences like one stuck in the kernel.  It is also
+ * behind it times out and fences like one stuck in the kernel.  What is
+ * queued meanwhile waits for that batch too (one at a time), so a device
+ * that keeps io_submit() asleep past a deadline makes the other volumes'
+ * beats time out as well; a queue and thread per device would isolate
+ * them, not done.  It is also
  * most of the CPU of a heartbeat (the kernel's direct-I/O path), which the
  * loop no longer spends while clients wait: at 10,000 volumes a grid
  * point's submissions held the loop for milliseconds.  From the loop's view
