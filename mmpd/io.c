@@ -86,7 +86,7 @@ struct mmpd_ioreq {
         void *userdata;
         enum req_state state;
         bool free_pending;      /* freed by the caller while busy */
-        ssize_t result;         /* io_submit() error waiting for dispatch */
+        ssize_t result;         /* io_submit()'s errno waiting for dispatch; 0: none (idle_cb only) */
         mmp_usec_t deadline;
         mmp_usec_t started;
         mmp_usec_t last_duration;
@@ -684,8 +684,7 @@ static void flush(struct mmpd_io *io)
 static void batch_done(struct mmpd_io *io)
 {
         struct submitter *s = io->sub;
-        struct req_queue failed = TAILQ_HEAD_INITIALIZER(failed);
-        struct req_queue idle = TAILQ_HEAD_INITIALIZER(idle);
+        struct req_queue back = TAILQ_HEAD_INITIALIZER(back);
         struct mmpd_ioreq *r;
         long n, taken;
         int err;
@@ -716,14 +715,15 @@ static void batch_done(struct mmpd_io *io)
                 if (r->free_pending) {
                         req_destroy(r);         /* its deadline went with the free */
                 } else if (r->state == REQ_TIMED_OUT) {
-                        r->state = REQ_DISPATCH;        /* cb had -ETIMEDOUT */
-                        TAILQ_INSERT_HEAD(&idle, r, queue);
+                        r->state = REQ_DISPATCH;
+                        r->result = 0;          /* cb had -ETIMEDOUT: idle_cb only */
+                        TAILQ_INSERT_HEAD(&back, r, queue);
                 } else if (i == taken && err != -EAGAIN) {
                         mmpd_timer_stop(io->deadlines, &r->dl);
                         r->state = REQ_DISPATCH;
                         r->result = err;
                         io->stats.submit_errors++;
-                        TAILQ_INSERT_HEAD(&failed, r, queue);
+                        TAILQ_INSERT_HEAD(&back, r, queue);
                 } else {
                         r->state = REQ_QUEUED;  /* its deadline still runs */
                         TAILQ_INSERT_HEAD(&io->queue, r, queue);
@@ -731,24 +731,19 @@ static void batch_done(struct mmpd_io *io)
                 }
         }
 
-        while ((r = TAILQ_FIRST(&failed))) {
-                TAILQ_REMOVE(&failed, r, queue);
+        /* A callback may free any of them: those are only marked. */
+        while ((r = TAILQ_FIRST(&back))) {
+                TAILQ_REMOVE(&back, r, queue);
                 if (r->free_pending) {
                         req_destroy(r);
                         continue;
                 }
                 req_set_idle(r);
-                if (!io->closing)
+                if (io->closing)
+                        continue;
+                if (r->result < 0)
                         r->cb(r, r->result, r->userdata);
-        }
-        while ((r = TAILQ_FIRST(&idle))) {
-                TAILQ_REMOVE(&idle, r, queue);
-                if (r->free_pending) {
-                        req_destroy(r);
-                        continue;
-                }
-                req_set_idle(r);
-                if (r->idle_cb && !io->closing)
+                else if (r->idle_cb)
                         r->idle_cb(r, r->userdata);
         }
 }

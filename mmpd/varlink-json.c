@@ -287,6 +287,16 @@ static void tb_put(struct vl_textbuf *b, const void *s, size_t n)
         }
 }
 
+/* The end of a writer: 0, or -ENOMEM with what it appended since @start undone. */
+static int tb_finish(struct vl_textbuf *b, size_t start)
+{
+        if (!b->failed)
+                return 0;
+        b->len = start;
+        b->failed = false;
+        return -ENOMEM;
+}
+
 #define TB_LIT(b, lit) tb_put((b), (lit), sizeof(lit) - 1)
 /* Every object's first key is unconditional, so each later key takes a comma. */
 #define TB_KEY(b, key) TB_LIT((b), ",\"" key "\":")
@@ -493,7 +503,7 @@ int vl_volume_text(struct vl_textbuf *b, const struct volume_info *i)
         size_t start = b->len;
 
         if (b->failed || !tb_reserve(b, 2048))
-                goto fail;
+                return tb_finish(b, start);
         TB_LIT(b, "{\"name\":"); tb_str(b, i->name);
         TB_KEY(b, "device"); tb_str(b, i->device);
         TB_KEY(b, "state"); tb_str(b, mmp_state_name(i->state));
@@ -542,12 +552,7 @@ int vl_volume_text(struct vl_textbuf *b, const struct volume_info *i)
                 TB_KEY(b, "error"); tb_str(b, i->error_text ? i->error_text : strerror(-i->error));
         }
         TB_LIT(b, "}");
-        if (!b->failed)
-                return 0;
-fail:
-        b->len = start;
-        b->failed = false;
-        return -ENOMEM;
+        return tb_finish(b, start);
 }
 
 int vl_check_text(struct vl_textbuf *b, const struct volume_info *info, bool may_use, mmp_usec_t until)
@@ -556,19 +561,14 @@ int vl_check_text(struct vl_textbuf *b, const struct volume_info *info, bool may
 
         TB_LIT(b, "{\"parameters\":{\"volume\":");
         if (b->failed || vl_volume_text(b, info) < 0)
-                goto fail;
+                return tb_finish(b, start);
         TB_KEY(b, "may_use"); tb_bool(b, may_use);
         if (may_use) {
                 TB_KEY(b, "guaranteed_until_usec"); tb_uint(b, until);
                 TB_KEY(b, "guaranteed_until_wall"); tb_int(b, vl_wall_of(info, until));
         }
         TB_LIT(b, "}}");
-        if (!b->failed)
-                return 0;
-fail:
-        b->len = start;
-        b->failed = false;
-        return -ENOMEM;
+        return tb_finish(b, start);
 }
 
 int vl_textbuf_append(struct vl_textbuf *b, const char *text, size_t len)

@@ -184,6 +184,21 @@ static void test_loop_errors(void **state)
         mmpd_ioreq_free(req);
 }
 
+/* A 64 MiB ext4 mounted on fx->mnt; returns its image.  Our own loop
+ * device rather than mount -o loop: the teardown detaches exactly what the
+ * test attached (and thaws and unmounts it). */
+static char *mount_scratch(struct fx *fx)
+{
+        char *outer = make_file(fx, "outer.img", 64 << 20, 0);
+
+        run_cmd("mkfs.ext4 -q -F '%s' >/dev/null 2>&1", outer);
+        snprintf(fx->mnt, sizeof(fx->mnt), "%s/mnt", fx->dir);
+        assert_int_equal(mkdir(fx->mnt, 0700), 0);
+        assert_int_equal(mount(loop_attach(fx, outer, 0), fx->mnt, "ext4", 0, NULL), 0);
+        fx->mounted = true;
+        return outer;
+}
+
 /*
  * A stuck device: writes to a direct-I/O loop device whose backing file
  * sits on a frozen ext4 wait in the kernel until the thaw.
@@ -207,14 +222,7 @@ static void test_loop_stuck(void **state)
         assert_int_equal(mmpd_io_new(fx->loop, 3, &fx->io), 0);
         io = fx->io;
 
-        outer = make_file(fx, "outer.img", 64 << 20, 0);
-        run_cmd("mkfs.ext4 -q -F '%s' >/dev/null 2>&1", outer);
-        snprintf(fx->mnt, sizeof(fx->mnt), "%s/mnt", fx->dir);
-        assert_int_equal(mkdir(fx->mnt, 0700), 0);
-        /* Our own loop device rather than mount -o loop: the teardown
-         * detaches exactly what the test attached. */
-        assert_int_equal(mount(loop_attach(fx, outer, 0), fx->mnt, "ext4", 0, NULL), 0);
-        fx->mounted = true;
+        outer = mount_scratch(fx);
         assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
         fd = open(back, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         assert_true(fd >= 0);
@@ -370,12 +378,7 @@ static void test_submit_sleeps(void **state)
         int fd;
 
         thaw = (struct thaw_later) { .ms = 1500 };
-        outer = make_file(fx, "outer.img", 64 << 20, 0);
-        run_cmd("mkfs.ext4 -q -F '%s' >/dev/null 2>&1", outer);
-        snprintf(fx->mnt, sizeof(fx->mnt), "%s/mnt", fx->dir);
-        assert_int_equal(mkdir(fx->mnt, 0700), 0);
-        assert_int_equal(mount(loop_attach(fx, outer, 0), fx->mnt, "ext4", 0, NULL), 0);
-        fx->mounted = true;
+        outer = mount_scratch(fx);
         assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
         assert_true(asprintf(&ro_path, "%s/ro.img", fx->mnt) > 0);
         memset(want, 0, sizeof(want));
