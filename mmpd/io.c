@@ -27,21 +27,21 @@
  * io_submit() runs on a thread of its own, the submitter (one batch at a
  * time), not on the loop.  It may sleep: when a block device's request
  * queue is full (tag allocation), when ext4 allocates blocks for an
- * O_DIRECT write into a hole, and for buffered image files, whose I/O
- * happens inside io_submit().  Then only the submitter waits: the loop goes
- * on serving deadlines, completions and clients, and a heartbeat stuck
- * behind it times out and fences like one stuck in the kernel.  What is
- * queued meanwhile waits for that batch too (one at a time), so a device
- * that keeps io_submit() asleep past a deadline makes the other volumes'
- * beats time out as well; a queue and thread per device would isolate
- * them, not done.  It is also
- * most of the CPU of a heartbeat (the kernel's direct-I/O path), which the
- * loop no longer spends while clients wait: at 10,000 volumes a grid
- * point's submissions held the loop for milliseconds.  From the loop's view
- * a request handed over is already the kernel's (KERNEL: counted in flight,
- * freed and timed out as such); one the kernel did not take comes back
- * when the batch's result does, and goes on as it would have from a
- * synchronous io_submit().
+ * O_DIRECT write into a hole or its filesystem is frozen, and for buffered
+ * image files, whose I/O happens inside io_submit().  Then only the
+ * submitter waits: the loop goes on serving deadlines, completions and
+ * clients, and a request stuck there reaches its deadline as one stuck in
+ * the kernel does (-ETIMEDOUT, and the volume's state machine goes on to
+ * retry or fence).  What is queued meanwhile waits for that batch too, so
+ * a device that keeps io_submit() asleep past a deadline makes the other
+ * volumes' I/O time out as well; a queue and thread per device would
+ * isolate them, not done.  io_submit() is also most of a heartbeat's CPU
+ * (the kernel's direct-I/O path), which the loop no longer spends while
+ * clients wait: at 10,000 volumes a grid point's submissions held it for
+ * milliseconds.  From the loop's view a request handed over is already
+ * the kernel's (KERNEL: counted in flight, freed and timed out as such);
+ * one the kernel did not take comes back with the batch's result, and
+ * goes on as it would have after a synchronous io_submit().
  */
 #include <errno.h>
 #include <limits.h>
