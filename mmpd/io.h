@@ -6,10 +6,11 @@
  * that a libev watcher reads, so the loop never blocks on a device.
  * Submissions made during one loop iteration are batched (ev_prepare) and
  * handed to a thread of the engine's own, which makes the io_submit()
- * calls: io_submit() can sleep, the loop must not.  Every request has a deadline timer; a request
- * that misses it is reported as -ETIMEDOUT at once, but its buffer stays
- * owned by the kernel (io_cancel does not work in general) until the real
- * completion arrives, and only then is the request idle again.
+ * calls: io_submit() can sleep, the loop must not.  Every request has a
+ * deadline timer; a request that misses it is reported as -ETIMEDOUT at
+ * once, but its buffer stays owned by the kernel (io_cancel does not work
+ * in general) until the real completion arrives, and only then is the
+ * request idle again.
  */
 #pragma once
 
@@ -87,7 +88,7 @@ struct mmpd_io_stats {
         uint64_t eagain;          /* io_submit() -EAGAIN, retried */
         unsigned queued;          /* waiting to be handed to io_submit() now */
         unsigned aio_slots;       /* AIO events reserved (io_setup), grown on demand */
-        unsigned inflight;        /* owned by the kernel or the submitting thread now (timed-out ones included) */
+        unsigned inflight;        /* the kernel's or the submitter's now (timed-out ones included) */
 };
 void mmpd_io_get_stats(const struct mmpd_io *io, struct mmpd_io_stats *ret);
 

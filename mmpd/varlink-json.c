@@ -560,8 +560,12 @@ int vl_check_text(struct vl_textbuf *b, const struct volume_info *info, bool may
         size_t start = b->len;
 
         TB_LIT(b, "{\"parameters\":{\"volume\":");
-        if (b->failed || vl_volume_text(b, info) < 0)
-                return tb_finish(b, start);
+        /* vl_volume_text() undoes only its own part, and clears failed */
+        if (b->failed || vl_volume_text(b, info) < 0) {
+                b->len = start;
+                b->failed = false;
+                return -ENOMEM;
+        }
         TB_KEY(b, "may_use"); tb_bool(b, may_use);
         if (may_use) {
                 TB_KEY(b, "guaranteed_until_usec"); tb_uint(b, until);
