@@ -152,6 +152,7 @@ static int dev_new(int anchor_fd, const char *path, const struct stat *st, struc
                 .align = align,
                 .is_block = S_ISBLK(st->st_mode),
                 .direct = fl & O_DIRECT,
+                .nowait = S_ISBLK(st->st_mode) && (fl & O_DIRECT),
                 .rdev = S_ISBLK(st->st_mode) ? st->st_rdev : 0,
                 .file_dev = S_ISBLK(st->st_mode) ? 0 : st->st_dev,
                 .file_ino = S_ISBLK(st->st_mode) ? 0 : st->st_ino,

@@ -15,6 +15,8 @@ struct mmpd_dev {
         bool is_block;
         bool direct;
         bool exclusive;         /* opened with O_EXCL (block devices) */
+        bool nowait;            /* I/O goes with RWF_NOWAIT (O_DIRECT block
+                                 * devices, until the kernel refuses it) */
         dev_t rdev;
         dev_t file_dev;         /* regular files: st_dev and st_ino, for identity */
         ino_t file_ino;

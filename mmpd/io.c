@@ -4,7 +4,8 @@
  *
  * Life of a request:
  *
- *   IDLE --submit()--> QUEUED --handed to the submitter--> KERNEL --completion--> IDLE, cb(result)
+ *   IDLE --submit()--> QUEUED --handed to a submitter--> KERNEL --completion--> IDLE, cb(result)
+ *   KERNEL --completion -EAGAIN of an RWF_NOWAIT I/O--> QUEUED (on the blocking lane)
  *   KERNEL --io_submit() refused it--> DISPATCH --> IDLE, cb(-errno)
  *   KERNEL --io_submit() said EAGAIN, or refused one before it--> QUEUED (again, at the head)
  *   KERNEL --deadline--> TIMED_OUT, cb(-ETIMEDOUT) --completion, or not taken--> IDLE, idle_cb()
@@ -24,18 +25,30 @@
  * timerfd fires, completions are reaped first (an I/O that completed in
  * time is not reported late because its eventfd wakeup comes later).
  *
- * io_submit() runs on a thread of its own, the submitter (one batch at a
- * time), not on the loop.  It may sleep: when a block device's request
- * queue is full (tag allocation), when ext4 allocates blocks for an
- * O_DIRECT write into a hole or its filesystem is frozen, and for buffered
- * image files, whose I/O happens inside io_submit().  Then only the
- * submitter waits: the loop goes on serving deadlines, completions and
+ * io_submit() runs on threads of the engine's own, the submitters, not on
+ * the loop.  It may sleep: when a block device's request queue is full
+ * (tag allocation: a device that hangs with the file system's I/O in its
+ * queue, or one merely saturated), when ext4 allocates blocks for an
+ * O_DIRECT write into a hole or its filesystem is frozen, and for
+ * buffered image files, whose I/O happens inside io_submit().  Then only
+ * a submitter waits: the loop goes on serving deadlines, completions and
  * clients, and a request stuck there reaches its deadline as one stuck in
  * the kernel does (-ETIMEDOUT, and the volume's state machine goes on to
- * retry or fence).  What is queued meanwhile waits for that batch too, so
- * a device that keeps io_submit() asleep past a deadline makes the other
- * volumes' I/O time out as well; a queue and thread per device would
- * isolate them, not done.  io_submit() is also most of a heartbeat's CPU
+ * retry or fence).
+ *
+ * There are two lanes, each a queue and a submitter with one batch out at
+ * a time.  Everything starts on the first.  Its I/O to O_DIRECT block
+ * devices carries RWF_NOWAIT: where the kernel would sleep for a request
+ * slot, the request completes with -EAGAIN instead, and goes again on the
+ * second lane, without the flag, where it may sleep for its slot as
+ * io_submit() always did.  So a full queue on one device holds up only
+ * the requests that already found their own device's queue full, and the
+ * other volumes' heartbeats go on.  A device that refuses the flag
+ * (-EOPNOTSUPP) gets its I/O without it from then on.  Image files get no
+ * RWF_NOWAIT (ext4 answers -EAGAIN to every write that changes the
+ * file's mtime, and a frozen file system blocks io_submit() before the
+ * flag is looked at), so a frozen one still holds up its lane's batch.
+ * io_submit() is also most of a heartbeat's CPU
  * (the kernel's direct-I/O path), which the loop no longer spends while
  * clients wait: at 10,000 volumes a grid point's submissions held it for
  * milliseconds.  From the loop's view a request handed over is already
@@ -56,6 +69,7 @@
 #include <unistd.h>
 
 #include <libaio.h>
+#include <linux/fs.h>           /* RWF_NOWAIT */
 
 #include "macro.h"
 #include "io.h"
@@ -92,7 +106,8 @@ struct mmpd_ioreq {
         mmp_usec_t last_duration;
         struct mmpd_timer dl;   /* the deadline, while one is pending */
         unsigned ctx_idx;       /* the context it was submitted to */
-        TAILQ_ENTRY(mmpd_ioreq) queue;  /* io->queue, or a dispatch list */
+        unsigned lane;          /* the lane it is queued on, or was handed to */
+        TAILQ_ENTRY(mmpd_ioreq) queue;  /* its lane's queue, or a dispatch list */
         LIST_ENTRY(mmpd_ioreq) all;
 };
 
@@ -144,6 +159,20 @@ struct submitter {
         unsigned calls;         /* result: io_submit() calls made */
 };
 
+enum {
+        LANE_NOWAIT,            /* everything first; RWF_NOWAIT where it works */
+        LANE_BLOCKING,          /* what would have blocked there, without it */
+        N_LANES,
+};
+
+struct lane {
+        struct mmpd_io *io;
+        struct req_queue queue;
+        struct submitter *sub;
+        pthread_t tid;
+        ev_io watcher;          /* sub->efd: a batch finished */
+};
+
 struct mmpd_io {
         struct ev_loop *loop;
         struct io_ctx ctxs[IO_CTX_MAX];
@@ -160,12 +189,9 @@ struct mmpd_io {
         ev_prepare prepare;     /* flushes the queue once per loop iteration */
         ev_idle again;          /* keeps the loop from blocking on a non-empty queue */
         ev_timer backoff;       /* retry after -EAGAIN */
-        struct req_queue queue;
+        struct lane lanes[N_LANES];
         LIST_HEAD(, mmpd_ioreq) reqs;
         size_t n_reqs;
-        struct submitter *sub;
-        pthread_t sub_tid;
-        ev_io sub_watcher;      /* sub->efd: a batch finished */
         struct mmpd_io_stats stats;
 };
 
@@ -205,8 +231,16 @@ static void req_destroy(struct mmpd_ioreq *r)
 
 static void queue_remove(struct mmpd_io *io, struct mmpd_ioreq *r)
 {
-        TAILQ_REMOVE(&io->queue, r, queue);
+        TAILQ_REMOVE(&io->lanes[r->lane].queue, r, queue);
         io->stats.queued--;
+}
+
+static void queue_append(struct mmpd_io *io, struct mmpd_ioreq *r, unsigned lane)
+{
+        r->state = REQ_QUEUED;
+        r->lane = lane;
+        TAILQ_INSERT_TAIL(&io->lanes[lane].queue, r, queue);
+        io->stats.queued++;
 }
 
 static void on_deadline(struct mmpd_timer *t, void *userdata);
@@ -314,9 +348,7 @@ int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
         req->len = len;
         req->deadline = deadline;
         req->started = mmpd_now();
-        req->state = REQ_QUEUED;
-        TAILQ_INSERT_TAIL(&io->queue, req, queue);
-        io->stats.queued++;
+        queue_append(io, req, LANE_NOWAIT);
         active_inc(io);
         /* Room was reserved by mmpd_ioreq_new(): cannot fail. */
         mmpd_timer_arm(io->deadlines, &req->dl, deadline);
@@ -325,6 +357,30 @@ int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
 
 /* ---- the loop side ----------------------------------------------------- */
 
+/*
+ * An RWF_NOWAIT I/O the kernel would have had to wait for (-EAGAIN) goes
+ * again on the blocking lane; one whose device refuses the flag goes again
+ * without it, and so does all I/O to that device from now on.  Its deadline
+ * runs on.  False: @res is the request's result.
+ */
+static bool nowait_retry(struct mmpd_io *io, struct mmpd_ioreq *r, long res)
+{
+        if (!(r->iocb.aio_rw_flags & RWF_NOWAIT) || r->state != REQ_KERNEL || r->free_pending)
+                return false;
+        if (res == -EAGAIN) {
+                io->stats.punted++;
+                queue_append(io, r, LANE_BLOCKING);
+                return true;
+        }
+        if (res == -EOPNOTSUPP) {
+                r->dev->nowait = false;
+                io->stats.nowait_refused++;
+                queue_append(io, r, LANE_NOWAIT);
+                return true;
+        }
+        return false;
+}
+
 static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp_usec_t now)
 {
         ssize_t result;
@@ -332,6 +388,8 @@ static void req_complete(struct mmpd_io *io, struct mmpd_ioreq *r, long res, mmp
         io->stats.inflight--;
         io->ctxs[r->ctx_idx].inflight--;
         io->stats.completed++;
+        if (nowait_retry(io, r, res))
+                return;
         r->last_duration = now > r->started ? now - r->started : 0;
         if (r->state == REQ_TIMED_OUT)
                 io->stats.late++;
@@ -623,21 +681,20 @@ static void submitter_release(struct submitter *s, pthread_t tid)
 }
 
 /*
- * Hand everything queued to the submitter, as far as max_inflight and the
- * contexts allow, in one batch; nothing while a batch is out (its result
- * flushes again) or while backing off after -EAGAIN.  The requests count
- * as the kernel's from here on.
+ * Hand everything queued on @l to its submitter, as far as max_inflight and
+ * the contexts allow, in one batch; nothing while a batch is out (its
+ * result flushes again) or while backing off after -EAGAIN.  The requests
+ * count as the kernel's from here on.
  */
-static void flush(struct mmpd_io *io)
+static void flush(struct mmpd_io *io, struct lane *l)
 {
-        struct submitter *s = io->sub;
+        struct submitter *s = l->sub;
         unsigned n_segs = 0;
         long n = 0;
 
         if (s->busy || ev_is_active(&io->backoff))
                 return;
-        io->eagain = false;
-        while (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight &&
+        while (!TAILQ_EMPTY(&l->queue) && io->stats.inflight < io->max_inflight &&
                n_segs < IO_CTX_MAX) {
                 struct io_ctx *c = ctx_with_room(io);
                 unsigned idx, room, k = 0;
@@ -651,10 +708,12 @@ static void flush(struct mmpd_io *io)
                 }
                 idx = (unsigned) (c - io->ctxs);
                 room = c->cap - c->inflight;
-                while (k < room && (r = TAILQ_FIRST(&io->queue))) {
+                while (k < room && (r = TAILQ_FIRST(&l->queue))) {
                         queue_remove(io, r);
                         r->state = REQ_KERNEL;
                         r->ctx_idx = idx;
+                        r->iocb.aio_rw_flags =
+                                l == &io->lanes[LANE_NOWAIT] && r->dev->nowait ? RWF_NOWAIT : 0;
                         s->iocbs[n + k++] = &r->iocb;
                 }
                 c->inflight += k;
@@ -676,14 +735,15 @@ static void flush(struct mmpd_io *io)
 }
 
 /*
- * The batch's result: what the kernel did not take comes back.  The first
- * one refused with an errno gets it through its callback; the rest queue
- * again in their order, ahead of what was queued since.  Completions of
- * the taken ones may have been reaped already: they are not looked at.
+ * A batch's result: what the kernel did not take comes back.  The first
+ * one refused with an errno gets it through its callback (unless it is an
+ * RWF_NOWAIT one to retry, see nowait_retry()); the rest queue again in
+ * their order, ahead of what was queued since.  Completions of the taken
+ * ones may have been reaped already: they are not looked at.
  */
-static void batch_done(struct mmpd_io *io)
+static void batch_done(struct mmpd_io *io, struct lane *l)
 {
-        struct submitter *s = io->sub;
+        struct submitter *s = l->sub;
         struct req_queue back = TAILQ_HEAD_INITIALIZER(back);
         struct mmpd_ioreq *r;
         long n, taken;
@@ -702,6 +762,17 @@ static void batch_done(struct mmpd_io *io)
         pthread_mutex_unlock(&s->lock);
 
         io->stats.submitted -= (uint64_t) (n - taken);        /* counted when handed over */
+        /* Refused for RWF_NOWAIT: it goes again (nowait_retry()), and the
+         * rest queue again as after any refusal, with no backoff. */
+        if (taken < n && (err == -EAGAIN || err == -EOPNOTSUPP)) {
+                r = s->iocbs[taken]->data;
+                if (nowait_retry(io, r, err)) {
+                        io->ctxs[r->ctx_idx].inflight--;
+                        io->stats.inflight--;
+                        taken++;
+                        err = 0;
+                }
+        }
         if (taken < n && err == -EAGAIN) {
                 io->stats.eagain++;
                 io->eagain = true;
@@ -718,7 +789,7 @@ static void batch_done(struct mmpd_io *io)
                         r->state = REQ_DISPATCH;
                         r->result = 0;          /* cb had -ETIMEDOUT: idle_cb only */
                         TAILQ_INSERT_HEAD(&back, r, queue);
-                } else if (i == taken && err != -EAGAIN) {
+                } else if (i == taken && err < 0 && err != -EAGAIN) {
                         mmpd_timer_stop(io->deadlines, &r->dl);
                         r->state = REQ_DISPATCH;
                         r->result = err;
@@ -726,7 +797,7 @@ static void batch_done(struct mmpd_io *io)
                         TAILQ_INSERT_HEAD(&back, r, queue);
                 } else {
                         r->state = REQ_QUEUED;  /* its deadline still runs */
-                        TAILQ_INSERT_HEAD(&io->queue, r, queue);
+                        TAILQ_INSERT_HEAD(&l->queue, r, queue);
                         io->stats.queued++;
                 }
         }
@@ -750,11 +821,11 @@ static void batch_done(struct mmpd_io *io)
 
 static void sub_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-        struct mmpd_io *io = w->data;
+        struct lane *l = w->data;
         eventfd_t count;
 
-        (void) eventfd_read(io->sub->efd, &count);      /* EAGAIN is fine */
-        batch_done(io);
+        (void) eventfd_read(l->sub->efd, &count);       /* EAGAIN is fine */
+        batch_done(l->io, l);
 }
 
 /* Last of the prepare watchers (EV_MINPRI): every callback of this loop
@@ -762,16 +833,23 @@ static void sub_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
         struct mmpd_io *io = w->data;
+        bool more = false;
 
-        flush(io);
-        /* While a batch is out its result wakes the loop; what was queued
-         * meanwhile goes with the next one. */
-        if (io->sub->busy)
-                return;
+        if (!ev_is_active(&io->backoff))
+                io->eagain = false;     /* flush() says again if it must wait */
+        for (unsigned i = 0; i < N_LANES; i++) {
+                struct lane *l = &io->lanes[i];
+
+                flush(io, l);
+                /* While a batch is out its result wakes the loop; what was
+                 * queued meanwhile goes with the next one. */
+                if (!l->sub->busy && !TAILQ_EMPTY(&l->queue))
+                        more = true;
+        }
         if (io->eagain) {
                 if (!ev_is_active(&io->backoff))
                         ev_timer_start(loop, &io->backoff);
-        } else if (!TAILQ_EMPTY(&io->queue) && io->stats.inflight < io->max_inflight)
+        } else if (more && io->stats.inflight < io->max_inflight)
                 ev_idle_start(loop, &io->again);
 }
 
@@ -803,7 +881,10 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         io->loop = loop;
         io->max_inflight = max_inflight;
         io->efd = -1;
-        TAILQ_INIT(&io->queue);
+        for (unsigned i = 0; i < N_LANES; i++) {
+                io->lanes[i].io = io;
+                TAILQ_INIT(&io->lanes[i].queue);
+        }
         LIST_INIT(&io->reqs);
 
         /* The first context now, so that a system out of AIO slots is an
@@ -820,9 +901,11 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         if (r < 0)
                 goto fail;
         mmpd_timers_set_prepare(io->deadlines, before_deadlines, io);
-        r = submitter_new(max_inflight, &io->sub, &io->sub_tid);
-        if (r < 0)
-                goto fail;
+        for (unsigned i = 0; i < N_LANES; i++) {
+                r = submitter_new(max_inflight, &io->lanes[i].sub, &io->lanes[i].tid);
+                if (r < 0)
+                        goto fail;
+        }
 
         /* Internal watchers do not keep the loop alive; busy requests do. */
         ev_io_init(&io->efd_watcher, efd_cb, io->efd, EV_READ);
@@ -830,11 +913,15 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         io->efd_watcher.data = io;
         ev_io_start(loop, &io->efd_watcher);
         ev_unref(loop);
-        ev_io_init(&io->sub_watcher, sub_cb, io->sub->efd, EV_READ);
-        ev_set_priority(&io->sub_watcher, MMPD_PRIO_HEARTBEAT);
-        io->sub_watcher.data = io;
-        ev_io_start(loop, &io->sub_watcher);
-        ev_unref(loop);
+        for (unsigned i = 0; i < N_LANES; i++) {
+                struct lane *l = &io->lanes[i];
+
+                ev_io_init(&l->watcher, sub_cb, l->sub->efd, EV_READ);
+                ev_set_priority(&l->watcher, MMPD_PRIO_HEARTBEAT);
+                l->watcher.data = l;
+                ev_io_start(loop, &l->watcher);
+                ev_unref(loop);
+        }
         ev_prepare_init(&io->prepare, prepare_cb);
         io->prepare.data = io;
         ev_set_priority(&io->prepare, EV_MINPRI);
@@ -848,6 +935,9 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         return 0;
 
 fail:
+        for (unsigned i = 0; i < N_LANES; i++)
+                if (io->lanes[i].sub)
+                        submitter_release(io->lanes[i].sub, io->lanes[i].tid);
         for (unsigned i = 0; i < io->n_ctxs; i++)
                 io_destroy(io->ctxs[i].ctx);
         closep(&io->efd);
@@ -868,7 +958,8 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
         /* Take back what the kernel has finished with, silently; a batch
          * still in io_submit() stays the kernel's, like the I/O in flight. */
         io->closing = true;
-        batch_done(io);
+        for (unsigned i = 0; i < N_LANES; i++)
+                batch_done(io, &io->lanes[i]);
         reap(io);
 
         for (r = LIST_FIRST(&io->reqs); r; r = next) {
@@ -885,8 +976,10 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
 
         ev_ref(loop);
         ev_io_stop(loop, &io->efd_watcher);
-        ev_ref(loop);
-        ev_io_stop(loop, &io->sub_watcher);
+        for (unsigned i = 0; i < N_LANES; i++) {
+                ev_ref(loop);
+                ev_io_stop(loop, &io->lanes[i].watcher);
+        }
         ev_ref(loop);
         ev_prepare_stop(loop, &io->prepare);
         ev_idle_stop(loop, &io->again);
@@ -895,7 +988,8 @@ struct mmpd_io *mmpd_io_free(struct mmpd_io *io)
                 ev_unref(loop);
 
         closep(&io->efd);
-        submitter_release(io->sub, io->sub_tid);
+        for (unsigned i = 0; i < N_LANES; i++)
+                submitter_release(io->lanes[i].sub, io->lanes[i].tid);
         /* Requests left to the kernel no longer have a deadline to stop. */
         mmpd_timers_free(io->deadlines);
         free(io);

@@ -5,8 +5,10 @@
  * Linux AIO (libaio) with IOCB_FLAG_RESFD: completions signal an eventfd
  * that a libev watcher reads, so the loop never blocks on a device.
  * Submissions made during one loop iteration are batched (ev_prepare) and
- * handed to a thread of the engine's own, which makes the io_submit()
- * calls: io_submit() can sleep, the loop must not.  Every request has a
+ * handed to threads of the engine's own, which make the io_submit() calls:
+ * io_submit() can sleep, the loop must not.  I/O to O_DIRECT block devices
+ * goes with RWF_NOWAIT first, so that a device whose request queue is full
+ * holds up only its own requests (io.c, "two lanes").  Every request has a
  * deadline timer; a request that misses it is reported as -ETIMEDOUT at
  * once, but its buffer stays owned by the kernel (io_cancel does not work
  * in general) until the real completion arrives, and only then is the
@@ -86,6 +88,8 @@ struct mmpd_io_stats {
         uint64_t late;            /* completions that arrived after -ETIMEDOUT */
         uint64_t submit_errors;   /* requests io_submit() refused (cb got the errno) */
         uint64_t eagain;          /* io_submit() -EAGAIN, retried */
+        uint64_t punted;          /* RWF_NOWAIT I/O that would have waited, sent again on the blocking lane */
+        uint64_t nowait_refused;  /* RWF_NOWAIT refused by a device, sent again without it */
         unsigned queued;          /* waiting to be handed to io_submit() now */
         unsigned aio_slots;       /* AIO events reserved (io_setup), grown on demand */
         unsigned inflight;        /* the kernel's or the submitter's now (timed-out ones included) */

@@ -478,6 +478,123 @@ static void test_submit_sleeps(void **state)
         mmpd_ioreq_free(q);
 }
 
+/* echo VALUE > /sys/block/NAME/queue/KEY for the loop device @node. */
+static void queue_set(const char *node, const char *key, const char *value)
+{
+        char path[PATH_MAX];
+        int fd;
+
+        snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", strrchr(node, '/') + 1, key);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, value, strlen(value)), (ssize_t) strlen(value));
+        close(fd);
+}
+
+/*
+ * A device whose request queue is full makes io_submit() sleep for a
+ * request slot (tag), however healthy the other devices are: the loop
+ * device here has 4 slots, and 4 writes that its frozen backing file
+ * system holds take them all.  A fifth write to it and a read of another
+ * device go in one batch, the write first.  The write's RWF_NOWAIT
+ * submission comes back -EAGAIN at once and goes again on the blocking
+ * lane, where it waits for a slot; the read lands at once.  After the
+ * thaw all five writes land.  (With one lane and no RWF_NOWAIT, the read
+ * waited for the thaw.)
+ */
+static void test_queue_full(void **state)
+{
+        enum { STRIDE = 65536 };        /* apart: the block layer merges neighbours */
+        struct fx *fx = *state;
+        _cleanup_free_ char *outer = NULL, *back = NULL, *other_path = NULL;
+        _cleanup_close_ int mntfd = -1;
+        static struct thaw_later thaw;  /* outlives a failed assertion */
+        struct rec rw[5] = {}, rq = {};
+        struct mmpd_ioreq *w[5], *q;
+        struct mmpd_dev *full, *other;
+        struct mmpd_io_stats st;
+        mmp_usec_t t0, dl;
+        unsigned char want[4096];
+        const char *node;
+        pthread_t tid;
+        int fd;
+
+        thaw = (struct thaw_later) { .ms = 1000 };
+        outer = mount_scratch(fx);
+        assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
+        fd = open(back, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        memset(want, 0, sizeof(want));
+        for (int i = 0; i < 256; i++)
+                assert_int_equal(write(fd, want, sizeof(want)), (ssize_t) sizeof(want));
+        assert_int_equal(fsync(fd), 0);
+        close(fd);
+        node = loop_attach(fx, back, 0);
+        queue_set(node, "scheduler", "none");
+        queue_set(node, "nr_requests", "4");
+        full = open_dev(fx, node);
+        assert_true(mmpd_dev_is_block(full) && mmpd_dev_is_direct(full));
+        other_path = make_file(fx, "other.img", 65536, 0x3c);
+        other = open_dev(fx, other_path);
+        for (int i = 0; i < 5; i++) {
+                w[i] = new_req(fx, full, 4096, &rw[i]);
+                memset(mmpd_ioreq_buf(w[i]), 0x60 + i, 4096);
+        }
+        q = new_req(fx, other, 4096, &rq);
+
+        mntfd = open(fx->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(mntfd >= 0);
+        assert_int_equal(ioctl(mntfd, FIFREEZE, &(int) {0}), 0);
+        fx->frozen = true;
+        thaw.mntfd = mntfd;
+        assert_int_equal(pthread_create(&tid, NULL, thaw_thread, &thaw), 0);
+
+        dl = mmpd_now() + 5 * 1000 * MSEC;
+        for (int i = 0; i < 4; i++)
+                assert_int_equal(mmpd_ioreq_submit(w[i], MMPD_IO_WRITE, STRIDE * (uint64_t) i, 4096, dl), 0);
+        run_for(fx, 0.1);
+        mmpd_io_get_stats(fx->io, &st);
+        assert_int_equal(st.inflight, 4);
+        assert_int_equal(rw[0].n_cb + rw[1].n_cb + rw[2].n_cb + rw[3].n_cb, 0);
+
+        /* One batch: the fifth write first, then the read. */
+        t0 = mmpd_now();
+        assert_int_equal(mmpd_ioreq_submit(w[4], MMPD_IO_WRITE, 4 * STRIDE, 4096, dl), 0);
+        assert_int_equal(mmpd_ioreq_submit(q, MMPD_IO_READ, 0, 4096, dl), 0);
+        assert_true(run_until(fx, &rq.n_cb, 1, GUARD_S));
+        fprintf(stderr, "# queue full: the other device's read landed after %lld us, thaw at %+lld us\n",
+                (long long) (rq.t_cb - t0), thaw.at ? (long long) (thaw.at - t0) : -1LL);
+        assert_int_equal(rq.result, 4096);
+        assert_int_equal(((unsigned char *) mmpd_ioreq_buf(q))[0], 0x3c);
+        assert_int_equal(thaw.at, 0);           /* while the queue was full */
+        assert_true(rq.t_cb - t0 < 200 * MSEC);
+        mmpd_io_get_stats(fx->io, &st);
+        assert_int_equal(st.punted, 1);
+        assert_int_equal(st.nowait_refused, 0);
+        assert_int_equal(rw[4].n_cb, 0);        /* waiting for a slot */
+
+        for (int i = 0; i < 5; i++)
+                assert_true(run_until(fx, &rw[i].n_cb, 1, GUARD_S));
+        assert_int_equal(pthread_join(tid, NULL), 0);
+        fx->frozen = false;
+        assert_true(thaw.at > 0);
+        for (int i = 0; i < 5; i++) {
+                assert_int_equal(rw[i].result, 4096);
+                assert_true(rw[i].t_cb >= thaw.at);
+                memset(want, 0x60 + i, sizeof(want));
+                pread_check(back, STRIDE * (uint64_t) i, want, sizeof(want));
+        }
+        mmpd_io_get_stats(fx->io, &st);
+        assert_int_equal(st.punted, 1);
+        assert_int_equal(st.timeouts, 0);
+        assert_int_equal(st.inflight, 0);
+        assert_int_equal(st.queued, 0);
+        assert_int_equal(st.submitted, st.completed);
+        for (int i = 0; i < 5; i++)
+                mmpd_ioreq_free(w[i]);
+        mmpd_ioreq_free(q);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -489,6 +606,7 @@ int main(void)
                 T(test_loop_errors),
                 T(test_loop_stuck),
                 T(test_submit_sleeps),
+                T(test_queue_full),
 #undef T
         };
         const char *ci = getenv("CI");

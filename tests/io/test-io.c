@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "mmpd/io-internal.h"      /* test_nowait_refused sets dev->nowait */
 #include "tests/io/io-fixture.h"
 
 static void test_now(void **state)
@@ -120,6 +121,68 @@ static void test_file_tmpfs(void **state)
         if (mmpd_dev_align(dev) <= 1024)
                 roundtrip(fx, dev, path, 1024, 1024, 0x21);
         roundtrip(fx, dev, path, 4096, 4096, 0x43);
+}
+
+/*
+ * A device that refuses RWF_NOWAIT: tmpfs files have no FMODE_NOWAIT, so
+ * io_submit() refuses the flag with -EOPNOTSUPP (block devices, where the
+ * engine sets it, refuse it the same way when their driver cannot honour
+ * it).  The request goes again without it and lands; so does the one
+ * behind it in the batch; the device gets no RWF_NOWAIT from then on.
+ */
+static void test_nowait_refused(void **state)
+{
+        struct fx *fx = *state;
+        __attribute__((cleanup(unlinkp))) char *path = NULL;
+        _cleanup_free_ char *other_path = NULL;
+        struct mmpd_dev *dev, *other;
+        struct mmpd_ioreq *a, *b;
+        struct rec ra = {}, rb = {};
+        struct mmpd_io_stats st;
+        mmp_usec_t dl;
+        int fd;
+
+        if (access("/dev/shm", W_OK) < 0) {
+                fprintf(stderr, "# no writable /dev/shm: case not run\n");
+                return;
+        }
+        assert_true(asprintf(&path, "/dev/shm/mmpd-io-nowait-%d", (int) getpid()) > 0);
+        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        assert_int_equal(ftruncate(fd, 65536), 0);
+        assert_int_equal(pwrite(fd, "\x5a", 1, 4096), 1);
+        close(fd);
+        dev = open_dev(fx, path);
+        dev->nowait = true;     /* as for a block device */
+        other_path = make_file(fx, "other.img", 65536, 0x17);
+        other = open_dev(fx, other_path);
+        a = new_req(fx, dev, 4096, &ra);
+        b = new_req(fx, other, 4096, &rb);
+
+        dl = mmpd_now() + 2 * 1000 * MSEC;
+        assert_int_equal(mmpd_ioreq_submit(a, MMPD_IO_READ, 4096, 4096, dl), 0);
+        assert_int_equal(mmpd_ioreq_submit(b, MMPD_IO_READ, 0, 4096, dl), 0);
+        assert_true(run_until(fx, &ra.n_cb, 1, GUARD_S));
+        assert_true(run_until(fx, &rb.n_cb, 1, GUARD_S));
+        assert_int_equal(ra.result, 4096);
+        assert_int_equal(((unsigned char *) mmpd_ioreq_buf(a))[0], 0x5a);
+        assert_int_equal(rb.result, 4096);
+        assert_int_equal(((unsigned char *) mmpd_ioreq_buf(b))[0], 0x17);
+        assert_false(dev->nowait);
+        mmpd_io_get_stats(fx->io, &st);
+        assert_int_equal(st.nowait_refused, 1);
+        assert_int_equal(st.submit_errors, 0);
+        assert_int_equal(st.punted, 0);
+
+        /* Without the flag from now on: no second refusal. */
+        assert_int_equal(do_io(fx, a, &ra, MMPD_IO_READ, 4096, 4096), 4096);
+        mmpd_io_get_stats(fx->io, &st);
+        assert_int_equal(st.nowait_refused, 1);
+        assert_int_equal(st.inflight, 0);
+        assert_int_equal(st.queued, 0);
+        assert_int_equal(st.submitted, st.completed);
+        mmpd_ioreq_free(a);
+        mmpd_ioreq_free(b);
 }
 
 static void inc_then_write(struct mmpd_ioreq *req, struct rec *rec);
@@ -495,6 +558,7 @@ int main(void)
                 T(test_file_roundtrip),
                 T(test_file_buffered),
                 T(test_file_tmpfs),
+                T(test_nowait_refused),
                 T(test_batch_200),
                 T(test_inflight_limit),
                 T(test_submit_validation),
