@@ -5,7 +5,7 @@
  * Life of a request:
  *
  *   IDLE --submit()--> QUEUED --handed to a submitter--> KERNEL --completion--> IDLE, cb(result)
- *   KERNEL --completion -EAGAIN of an RWF_NOWAIT I/O--> QUEUED (on the blocking lane)
+ *   KERNEL --completion -EAGAIN of an RWF_NOWAIT I/O--> QUEUED (for a blocking lane)
  *   KERNEL --io_submit() refused it--> DISPATCH --> IDLE, cb(-errno)
  *   KERNEL --io_submit() said EAGAIN, or refused one before it--> QUEUED (again, at the head)
  *   KERNEL --deadline--> TIMED_OUT, cb(-ETIMEDOUT) --completion, or not taken--> IDLE, idle_cb()
@@ -36,18 +36,21 @@
  * the kernel does (-ETIMEDOUT, and the volume's state machine goes on to
  * retry or fence).
  *
- * There are two lanes, each a queue and a submitter with one batch out at
- * a time.  Everything starts on the first.  Its I/O to O_DIRECT block
- * devices carries RWF_NOWAIT: where the kernel would sleep for a request
- * slot, the request completes with -EAGAIN instead, and goes again on the
- * second lane, without the flag, where it may sleep for its slot as
- * io_submit() always did.  So a full queue on one device holds up only
- * the requests that already found their own device's queue full, and the
- * other volumes' heartbeats go on.  A device that refuses the flag
+ * Submitters work in lanes, each with one batch out at a time.  All I/O
+ * starts on the first lane.  Its I/O to O_DIRECT block devices carries
+ * RWF_NOWAIT: where the kernel would sleep for a request slot, the request
+ * completes with -EAGAIN instead, and is queued again for the blocking
+ * lanes, which submit it without the flag and may sleep for a slot as
+ * io_submit() always did.  There are BLOCKING_LANES of them, each with one
+ * request at a time, so up to that many devices that hang with a full
+ * queue hold up only their own requests: the other volumes' heartbeats go
+ * on, and so do those of devices that are merely busy (theirs wait for a
+ * slot, briefly).  Beyond that, punted requests wait for a blocking lane
+ * (and their deadlines run).  A device that refuses the flag
  * (-EOPNOTSUPP) gets its I/O without it from then on.  Image files get no
- * RWF_NOWAIT (ext4 answers -EAGAIN to every write that changes the
- * file's mtime, and a frozen file system blocks io_submit() before the
- * flag is looked at), so a frozen one still holds up its lane's batch.
+ * RWF_NOWAIT (ext4 answers -EAGAIN to every write that changes the file's
+ * mtime, and a frozen file system blocks io_submit() before the flag is
+ * looked at), so a frozen one still holds up the first lane's batch.
  * io_submit() is also most of a heartbeat's CPU
  * (the kernel's direct-I/O path), which the loop no longer spends while
  * clients wait: at 10,000 volumes a grid point's submissions held it for
@@ -106,8 +109,8 @@ struct mmpd_ioreq {
         mmp_usec_t last_duration;
         struct mmpd_timer dl;   /* the deadline, while one is pending */
         unsigned ctx_idx;       /* the context it was submitted to */
-        unsigned lane;          /* the lane it is queued on, or was handed to */
-        TAILQ_ENTRY(mmpd_ioreq) queue;  /* its lane's queue, or a dispatch list */
+        unsigned q;             /* the queue it is on, or was handed over from */
+        TAILQ_ENTRY(mmpd_ioreq) queue;  /* io->queues[q], or a dispatch list */
         LIST_ENTRY(mmpd_ioreq) all;
 };
 
@@ -160,14 +163,17 @@ struct submitter {
 };
 
 enum {
-        LANE_NOWAIT,            /* everything first; RWF_NOWAIT where it works */
-        LANE_BLOCKING,          /* what would have blocked there, without it */
-        N_LANES,
+        Q_NOWAIT,               /* everything first; RWF_NOWAIT where it works */
+        Q_BLOCKING,             /* what would have slept there, without it */
+        N_QUEUES,
 };
+
+#define BLOCKING_LANES 3
+#define N_LANES (1 + BLOCKING_LANES)
 
 struct lane {
         struct mmpd_io *io;
-        struct req_queue queue;
+        unsigned q;             /* the queue it takes from */
         struct submitter *sub;
         pthread_t tid;
         ev_io watcher;          /* sub->efd: a batch finished */
@@ -189,7 +195,8 @@ struct mmpd_io {
         ev_prepare prepare;     /* flushes the queue once per loop iteration */
         ev_idle again;          /* keeps the loop from blocking on a non-empty queue */
         ev_timer backoff;       /* retry after -EAGAIN */
-        struct lane lanes[N_LANES];
+        struct req_queue queues[N_QUEUES];
+        struct lane lanes[N_LANES];     /* [0] takes Q_NOWAIT, the others Q_BLOCKING */
         LIST_HEAD(, mmpd_ioreq) reqs;
         size_t n_reqs;
         struct mmpd_io_stats stats;
@@ -231,15 +238,15 @@ static void req_destroy(struct mmpd_ioreq *r)
 
 static void queue_remove(struct mmpd_io *io, struct mmpd_ioreq *r)
 {
-        TAILQ_REMOVE(&io->lanes[r->lane].queue, r, queue);
+        TAILQ_REMOVE(&io->queues[r->q], r, queue);
         io->stats.queued--;
 }
 
-static void queue_append(struct mmpd_io *io, struct mmpd_ioreq *r, unsigned lane)
+static void queue_append(struct mmpd_io *io, struct mmpd_ioreq *r, unsigned q)
 {
         r->state = REQ_QUEUED;
-        r->lane = lane;
-        TAILQ_INSERT_TAIL(&io->lanes[lane].queue, r, queue);
+        r->q = q;
+        TAILQ_INSERT_TAIL(&io->queues[q], r, queue);
         io->stats.queued++;
 }
 
@@ -348,7 +355,7 @@ int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
         req->len = len;
         req->deadline = deadline;
         req->started = mmpd_now();
-        queue_append(io, req, LANE_NOWAIT);
+        queue_append(io, req, Q_NOWAIT);
         active_inc(io);
         /* Room was reserved by mmpd_ioreq_new(): cannot fail. */
         mmpd_timer_arm(io->deadlines, &req->dl, deadline);
@@ -359,7 +366,7 @@ int mmpd_ioreq_submit(struct mmpd_ioreq *req, enum mmpd_io_op op,
 
 /*
  * An RWF_NOWAIT I/O the kernel would have had to wait for (-EAGAIN) goes
- * again on the blocking lane; one whose device refuses the flag goes again
+ * again on a blocking lane; one whose device refuses the flag goes again
  * without it, and so does all I/O to that device from now on.  Its deadline
  * runs on.  False: @res is the request's result.
  */
@@ -369,13 +376,13 @@ static bool nowait_retry(struct mmpd_io *io, struct mmpd_ioreq *r, long res)
                 return false;
         if (res == -EAGAIN) {
                 io->stats.punted++;
-                queue_append(io, r, LANE_BLOCKING);
+                queue_append(io, r, Q_BLOCKING);
                 return true;
         }
         if (res == -EOPNOTSUPP) {
                 r->dev->nowait = false;
                 io->stats.nowait_refused++;
-                queue_append(io, r, LANE_NOWAIT);
+                queue_append(io, r, Q_NOWAIT);
                 return true;
         }
         return false;
@@ -681,20 +688,23 @@ static void submitter_release(struct submitter *s, pthread_t tid)
 }
 
 /*
- * Hand everything queued on @l to its submitter, as far as max_inflight and
- * the contexts allow, in one batch; nothing while a batch is out (its
- * result flushes again) or while backing off after -EAGAIN.  The requests
- * count as the kernel's from here on.
+ * Hand everything on @l's queue to its submitter, as far as max_inflight
+ * and the contexts allow, in one batch (a blocking lane: one request, which
+ * may sleep, so that it holds up no other); nothing while a batch is out
+ * (its result flushes again) or while backing off after -EAGAIN.  The
+ * requests count as the kernel's from here on.
  */
 static void flush(struct mmpd_io *io, struct lane *l)
 {
+        struct req_queue *queue = &io->queues[l->q];
         struct submitter *s = l->sub;
+        long max = l->q == Q_BLOCKING ? 1 : LONG_MAX;
         unsigned n_segs = 0;
         long n = 0;
 
         if (s->busy || ev_is_active(&io->backoff))
                 return;
-        while (!TAILQ_EMPTY(&l->queue) && io->stats.inflight < io->max_inflight &&
+        while (!TAILQ_EMPTY(queue) && n < max && io->stats.inflight < io->max_inflight &&
                n_segs < IO_CTX_MAX) {
                 struct io_ctx *c = ctx_with_room(io);
                 unsigned idx, room, k = 0;
@@ -708,12 +718,11 @@ static void flush(struct mmpd_io *io, struct lane *l)
                 }
                 idx = (unsigned) (c - io->ctxs);
                 room = c->cap - c->inflight;
-                while (k < room && (r = TAILQ_FIRST(&l->queue))) {
+                while (k < room && n + k < max && (r = TAILQ_FIRST(queue))) {
                         queue_remove(io, r);
                         r->state = REQ_KERNEL;
                         r->ctx_idx = idx;
-                        r->iocb.aio_rw_flags =
-                                l == &io->lanes[LANE_NOWAIT] && r->dev->nowait ? RWF_NOWAIT : 0;
+                        r->iocb.aio_rw_flags = l->q == Q_NOWAIT && r->dev->nowait ? RWF_NOWAIT : 0;
                         s->iocbs[n + k++] = &r->iocb;
                 }
                 c->inflight += k;
@@ -797,7 +806,7 @@ static void batch_done(struct mmpd_io *io, struct lane *l)
                         TAILQ_INSERT_HEAD(&back, r, queue);
                 } else {
                         r->state = REQ_QUEUED;  /* its deadline still runs */
-                        TAILQ_INSERT_HEAD(&l->queue, r, queue);
+                        TAILQ_INSERT_HEAD(&io->queues[r->q], r, queue);
                         io->stats.queued++;
                 }
         }
@@ -837,13 +846,14 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 
         if (!ev_is_active(&io->backoff))
                 io->eagain = false;     /* flush() says again if it must wait */
+        for (unsigned i = 0; i < N_LANES; i++)
+                flush(io, &io->lanes[i]);
+        /* While a batch is out its result wakes the loop; what was queued
+         * meanwhile goes with the next one. */
         for (unsigned i = 0; i < N_LANES; i++) {
                 struct lane *l = &io->lanes[i];
 
-                flush(io, l);
-                /* While a batch is out its result wakes the loop; what was
-                 * queued meanwhile goes with the next one. */
-                if (!l->sub->busy && !TAILQ_EMPTY(&l->queue))
+                if (!l->sub->busy && !TAILQ_EMPTY(&io->queues[l->q]))
                         more = true;
         }
         if (io->eagain) {
@@ -881,9 +891,11 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
         io->loop = loop;
         io->max_inflight = max_inflight;
         io->efd = -1;
+        for (unsigned i = 0; i < N_QUEUES; i++)
+                TAILQ_INIT(&io->queues[i]);
         for (unsigned i = 0; i < N_LANES; i++) {
                 io->lanes[i].io = io;
-                TAILQ_INIT(&io->lanes[i].queue);
+                io->lanes[i].q = i == 0 ? Q_NOWAIT : Q_BLOCKING;
         }
         LIST_INIT(&io->reqs);
 
@@ -902,7 +914,7 @@ int mmpd_io_new(struct ev_loop *loop, unsigned max_inflight, struct mmpd_io **re
                 goto fail;
         mmpd_timers_set_prepare(io->deadlines, before_deadlines, io);
         for (unsigned i = 0; i < N_LANES; i++) {
-                r = submitter_new(max_inflight, &io->lanes[i].sub, &io->lanes[i].tid);
+                r = submitter_new(i == 0 ? max_inflight : 1, &io->lanes[i].sub, &io->lanes[i].tid);
                 if (r < 0)
                         goto fail;
         }

@@ -8,7 +8,7 @@
  * handed to threads of the engine's own, which make the io_submit() calls:
  * io_submit() can sleep, the loop must not.  I/O to O_DIRECT block devices
  * goes with RWF_NOWAIT first, so that a device whose request queue is full
- * holds up only its own requests (io.c, "two lanes").  Every request has a
+ * holds up only its own requests (io.c, the lanes).  Every request has a
  * deadline timer; a request that misses it is reported as -ETIMEDOUT at
  * once, but its buffer stays owned by the kernel (io_cancel does not work
  * in general) until the real completion arrives, and only then is the

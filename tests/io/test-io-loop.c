@@ -9,7 +9,9 @@
  * The stuck I/O is real: a direct-I/O loop device over a file on a frozen
  * ext4 (FIFREEZE) takes writes and does not complete them until the thaw.
  * Run it under valgrind too: that test frees a request whose buffer the
- * kernel still owns.
+ * kernel still owns.  test_submit_sleeps and test_queue_full cannot run
+ * there: valgrind makes io_submit() holding its big lock, so while one
+ * sleeps in the kernel no other thread runs, not even the one that thaws.
  */
 #include <errno.h>
 #include <fcntl.h>
