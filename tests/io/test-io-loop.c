@@ -201,6 +201,34 @@ static char *mount_scratch(struct fx *fx)
         return outer;
 }
 
+/* A file of @blocks zeroed 4 KiB blocks on the scratch mount, on disk. */
+static char *scratch_file(struct fx *fx, const char *name, int blocks)
+{
+        static const unsigned char zero[4096];
+        char *path;
+        int fd;
+
+        assert_true(asprintf(&path, "%s/%s", fx->mnt, name) > 0);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        assert_true(fd >= 0);
+        for (int i = 0; i < blocks; i++)
+                assert_int_equal(write(fd, zero, sizeof(zero)), (ssize_t) sizeof(zero));
+        assert_int_equal(fsync(fd), 0);
+        close(fd);
+        return path;
+}
+
+/* FIFREEZE the scratch mount; returns the fd that thaws it. */
+static int freeze_scratch(struct fx *fx)
+{
+        int fd = open(fx->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        assert_true(fd >= 0);
+        assert_int_equal(ioctl(fd, FIFREEZE, &(int) {0}), 0);
+        fx->frozen = true;
+        return fd;
+}
+
 /*
  * A stuck device: writes to a direct-I/O loop device whose backing file
  * sits on a frozen ext4 wait in the kernel until the thaw.
@@ -217,7 +245,6 @@ static void test_loop_stuck(void **state)
         struct mmpd_io_stats st;
         mmp_usec_t dl;
         unsigned char want[4096];
-        int fd;
 
         /* 3 slots: a, b and c will fill them. */
         mmpd_io_free(fx->io);
@@ -225,14 +252,8 @@ static void test_loop_stuck(void **state)
         io = fx->io;
 
         outer = mount_scratch(fx);
-        assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
-        fd = open(back, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
+        back = scratch_file(fx, "back.img", 1024);
         memset(want, 0, sizeof(want));
-        for (int i = 0; i < 1024; i++)
-                assert_int_equal(write(fd, want, sizeof(want)), (ssize_t) sizeof(want));
-        assert_int_equal(fsync(fd), 0);
-        close(fd);
         stuck = open_dev(fx, loop_attach(fx, back, 0));
         file = make_file(fx, "other.img", 65536, 0x99);
         other = open_dev(fx, file);
@@ -246,10 +267,7 @@ static void test_loop_stuck(void **state)
         memset(mmpd_ioreq_buf(b), 0xb6, 4096);
         memset(mmpd_ioreq_buf(c), 0xc7, 4096);
 
-        mntfd = open(fx->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(mntfd >= 0);
-        assert_int_equal(ioctl(mntfd, FIFREEZE, &(int) {0}), 0);
-        fx->frozen = true;
+        mntfd = freeze_scratch(fx);
 
         /* Two writes that cannot land: -ETIMEDOUT on time, still busy. */
         dl = mmpd_now() + 300 * MSEC;
@@ -377,21 +395,11 @@ static void test_submit_sleeps(void **state)
         struct mmpd_io_stats st;
         unsigned char want[4096];
         pthread_t tid;
-        int fd;
 
         thaw = (struct thaw_later) { .ms = 1500 };
         outer = mount_scratch(fx);
-        assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
-        assert_true(asprintf(&ro_path, "%s/ro.img", fx->mnt) > 0);
-        memset(want, 0, sizeof(want));
-        for (int k = 0; k < 2; k++) {
-                fd = open(k ? ro_path : back, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-                assert_true(fd >= 0);
-                for (int i = 0; i < 16; i++)
-                        assert_int_equal(write(fd, want, sizeof(want)), (ssize_t) sizeof(want));
-                assert_int_equal(fsync(fd), 0);
-                close(fd);
-        }
+        back = scratch_file(fx, "back.img", 16);
+        ro_path = scratch_file(fx, "ro.img", 16);
         stuck = open_dev(fx, back);
         assert_true(mmpd_dev_is_direct(stuck));
         /* A device whose fd the kernel refuses for writing (EBADF), made
@@ -410,10 +418,7 @@ static void test_submit_sleeps(void **state)
         q = new_req(fx, other, 4096, &ro_rec);
         memset(mmpd_ioreq_buf(s), 0x5e, 4096);
 
-        mntfd = open(fx->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(mntfd >= 0);
-        assert_int_equal(ioctl(mntfd, FIFREEZE, &(int) {0}), 0);
-        fx->frozen = true;
+        mntfd = freeze_scratch(fx);
         thaw.mntfd = mntfd;
         assert_int_equal(pthread_create(&tid, NULL, thaw_thread, &thaw), 0);
 
@@ -519,18 +524,10 @@ static void test_queue_full(void **state)
         unsigned char want[4096];
         const char *node;
         pthread_t tid;
-        int fd;
 
         thaw = (struct thaw_later) { .ms = 1000 };
         outer = mount_scratch(fx);
-        assert_true(asprintf(&back, "%s/back.img", fx->mnt) > 0);
-        fd = open(back, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-        assert_true(fd >= 0);
-        memset(want, 0, sizeof(want));
-        for (int i = 0; i < 256; i++)
-                assert_int_equal(write(fd, want, sizeof(want)), (ssize_t) sizeof(want));
-        assert_int_equal(fsync(fd), 0);
-        close(fd);
+        back = scratch_file(fx, "back.img", 256);
         node = loop_attach(fx, back, 0);
         queue_set(node, "scheduler", "none");
         queue_set(node, "nr_requests", "4");
@@ -544,10 +541,7 @@ static void test_queue_full(void **state)
         }
         q = new_req(fx, other, 4096, &rq);
 
-        mntfd = open(fx->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        assert_true(mntfd >= 0);
-        assert_int_equal(ioctl(mntfd, FIFREEZE, &(int) {0}), 0);
-        fx->frozen = true;
+        mntfd = freeze_scratch(fx);
         thaw.mntfd = mntfd;
         assert_int_equal(pthread_create(&tid, NULL, thaw_thread, &thaw), 0);
 
