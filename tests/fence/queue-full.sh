@@ -16,12 +16,30 @@ require_root
 require_cmd losetup debugfs mkfs.ext4 fsfreeze dd mount
 . "$top_srcdir/tests/lib/mmpd.sh"
 
-trap 'fsfreeze -u "$T/hung.mnt" 2>/dev/null; fsfreeze -u "$T/busy.mnt" 2>/dev/null; _mmpd_cleanup' EXIT
+# queue_set DEV KEY VALUE: loop devices outlive their attachment, and so do
+# their queue settings: the old value (the selected one of a "[none] ..."
+# list) goes to $T/sysfs, and the exit puts it back.
+queue_set() {
+        local f=/sys/block/${1#/dev/}/queue/$2 old
+        old=$(cat "$f") || return 1
+        if [[ $old == *\[*\]* ]]; then
+                old=${old#*\[}
+                old=${old%%\]*}
+        fi
+        echo "$f $old" >>"$T/sysfs"
+        echo "$3" >"$f"
+}
+restore_sysfs() {
+        local f v
+        [ -f "$T/sysfs" ] || return 0
+        tac "$T/sysfs" | while read -r f v; do echo "$v" >"$f" || echo "# putting back $f = $v failed"; done
+}
+trap 'fsfreeze -u "$T/hung.mnt" 2>/dev/null; fsfreeze -u "$T/busy.mnt" 2>/dev/null; restore_sysfs; _mmpd_cleanup' EXIT
 
 # sick_dev NAME: an MMP image on a scratch ext4 of its own ($T/NAME.mnt),
 # under a loop device with 4 request slots.
 sick_dev() {
-        local mnt=$T/$1.mnt dev q
+        local mnt=$T/$1.mnt dev
         truncate -s 128M "$T/$1.outer.img"
         mkfs.ext4 -q -F "$T/$1.outer.img" >/dev/null 2>&1 || bail_out "mkfs.ext4 failed"
         mkdir "$mnt"
@@ -29,8 +47,8 @@ sick_dev() {
         truncate -s 32M "$mnt/mmp.img"
         mkfs.ext4 -q -F -O mmp -E mmp_update_interval=1 "$mnt/mmp.img" >/dev/null 2>&1 || bail_out "mkfs.ext4 failed"
         dev=$(loop_attach "$mnt/mmp.img")
-        q=/sys/block/${dev#/dev/}/queue
-        { echo none >"$q/scheduler" && echo 4 >"$q/nr_requests"; } || bail_out "cannot set $q"
+        { queue_set "$dev" scheduler none && queue_set "$dev" nr_requests 4; } ||
+                bail_out "cannot set the queue of $dev"
         echo "$dev"
 }
 
@@ -90,7 +108,7 @@ while (( $(now_ms) - t0 < 16000 )); do
 done
 (( $(now_ms) - good_changed > good_gap )) && good_gap=$(( $(now_ms) - good_changed ))
 diag "good: longest time without a new sequence ${good_gap} ms; busy: heartbeat back ${resumed_after:-never} ms after its thaw"
-(( good_gap < 2500 )) && ok "good: the heartbeat never stopped (longest gap ${good_gap} ms, interval 1 s)" ||
+(( good_gap < 3000 )) && ok "good: the heartbeat never stopped (longest gap ${good_gap} ms, interval 1 s)" ||
         not_ok "good: the heartbeat never stopped" "longest gap ${good_gap} ms"
 # busy's waiting request lands at the thaw; one queued behind hung's
 # would wait for its own deadline and a retry instead.

@@ -18,6 +18,8 @@
 
 #include "tests/io/io-fixture.h"
 
+static bool sysfs_write(const char *path, const char *value);
+
 /* The kernel ignores their argument; valgrind wants it addressable. */
 #ifndef FITHAW
 #define FITHAW   _IOWR('X', 120, int)
@@ -98,6 +100,10 @@ int fx_teardown(void **state)
         for (size_t i = 0; i < fx->n_devs; i++)
                 mmpd_dev_free(fx->devs[i]);
         free(fx->devs);
+        for (int i = fx->n_sysfs - 1; i >= 0; i--)
+                if (!sysfs_write(fx->sysfs[i].path, fx->sysfs[i].value))
+                        fprintf(stderr, "# putting back %s = %s failed\n",
+                                fx->sysfs[i].path, fx->sysfs[i].value);
         /* Loop devices backed by files on the mount go first, then the
          * mount, then the rest. */
         for (int pass = 0; pass < 2; pass++) {
@@ -173,6 +179,49 @@ const char *loop_attach(struct fx *fx, const char *img, unsigned sector)
         fx->loop_on_mnt[fx->n_loops] = fx->mnt[0] && strncmp(img, fx->mnt, strlen(fx->mnt)) == 0;
         fx->n_loops++;
         return dev;
+}
+
+static bool sysfs_write(const char *path, const char *value)
+{
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        bool ok;
+
+        if (fd < 0)
+                return false;
+        ok = write(fd, value, strlen(value)) == (ssize_t) strlen(value);
+        close(fd);
+        return ok;
+}
+
+void fx_sysfs_set(struct fx *fx, const char *path, const char *value)
+{
+        char buf[256], *v, *end;
+        ssize_t n;
+        int fd;
+
+        assert_true(fx->n_sysfs < FX_MAX_SYSFS);
+        assert_true(strlen(path) < sizeof(fx->sysfs[0].path));
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        assert_true(n > 0);
+        buf[n] = '\0';
+        v = strchr(buf, '[');
+        if (v) {
+                v++;
+                end = strchr(v, ']');
+        } else {
+                v = buf;
+                end = strchr(v, '\n');
+        }
+        if (end)
+                *end = '\0';
+        assert_true(strlen(v) < sizeof(fx->sysfs[0].value));
+        strcpy(fx->sysfs[fx->n_sysfs].path, path);
+        strcpy(fx->sysfs[fx->n_sysfs].value, v);
+        fx->n_sysfs++;
+        assert_true(sysfs_write(path, value));
 }
 
 void keep_dev(struct fx *fx, struct mmpd_dev *dev)

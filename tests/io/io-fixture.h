@@ -19,6 +19,7 @@
 #define GUARD_S     10.0        /* no single wait in here should come close */
 #define MAX_LOOPS   4
 #define FX_MAX_DEVS 512
+#define FX_MAX_SYSFS 8
 
 struct fx {
         struct ev_loop *loop;
@@ -32,6 +33,11 @@ struct fx {
         bool frozen;
         struct mmpd_dev **devs;         /* FX_MAX_DEVS, freed by the teardown */
         size_t n_devs;
+        struct {                        /* put back by the teardown */
+                char path[128];
+                char value[64];
+        } sysfs[FX_MAX_SYSFS];
+        int n_sysfs;
 };
 
 /* What a request's callbacks saw. */
@@ -61,6 +67,11 @@ void run_cmd(const char *fmt, ...) _printf_(1, 2);
 /* losetup -f --show --direct-io=on [--sector-size SECTOR] IMG; detached by
  * the teardown. */
 const char *loop_attach(struct fx *fx, const char *img, unsigned sector);
+
+/* Write @value to the sysfs attribute @path.  The teardown writes back what
+ * was there (for a list like "[none] mq-deadline", the one selected): loop
+ * devices outlive their attachment, and so do their queue settings. */
+void fx_sysfs_set(struct fx *fx, const char *path, const char *value);
 
 struct mmpd_dev *open_dev(struct fx *fx, const char *path);
 void keep_dev(struct fx *fx, struct mmpd_dev *dev);     /* teardown frees it */

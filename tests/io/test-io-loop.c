@@ -485,17 +485,14 @@ static void test_submit_sleeps(void **state)
         mmpd_ioreq_free(q);
 }
 
-/* echo VALUE > /sys/block/NAME/queue/KEY for the loop device @node. */
-static void queue_set(const char *node, const char *key, const char *value)
+/* echo VALUE > /sys/block/NAME/queue/KEY for the loop device @node, put
+ * back by the teardown. */
+static void queue_set(struct fx *fx, const char *node, const char *key, const char *value)
 {
         char path[PATH_MAX];
-        int fd;
 
         snprintf(path, sizeof(path), "/sys/block/%s/queue/%s", strrchr(node, '/') + 1, key);
-        fd = open(path, O_WRONLY | O_CLOEXEC);
-        assert_true(fd >= 0);
-        assert_int_equal(write(fd, value, strlen(value)), (ssize_t) strlen(value));
-        close(fd);
+        fx_sysfs_set(fx, path, value);
 }
 
 /*
@@ -529,8 +526,8 @@ static void test_queue_full(void **state)
         outer = mount_scratch(fx);
         back = scratch_file(fx, "back.img", 256);
         node = loop_attach(fx, back, 0);
-        queue_set(node, "scheduler", "none");
-        queue_set(node, "nr_requests", "4");
+        queue_set(fx, node, "scheduler", "none");
+        queue_set(fx, node, "nr_requests", "4");
         full = open_dev(fx, node);
         assert_true(mmpd_dev_is_block(full) && mmpd_dev_is_direct(full));
         other_path = make_file(fx, "other.img", 65536, 0x3c);
