@@ -88,7 +88,7 @@ struct mmpd_io_stats {
         uint64_t late;            /* completions that arrived after -ETIMEDOUT */
         uint64_t submit_errors;   /* requests io_submit() refused (cb got the errno) */
         uint64_t eagain;          /* io_submit() -EAGAIN, retried */
-        uint64_t punted;          /* RWF_NOWAIT I/O that would have waited, sent again on the blocking lane */
+        uint64_t punted;          /* RWF_NOWAIT I/O that would have waited, sent again on a blocking lane */
         uint64_t nowait_refused;  /* RWF_NOWAIT refused by a device, sent again without it */
         unsigned queued;          /* waiting to be handed to io_submit() now */
         unsigned aio_slots;       /* AIO events reserved (io_setup), grown on demand */
