@@ -33,9 +33,9 @@ t1=$(now_ms)
 stop_mmpd H TERM
 
 ms() { awk -v u="$1" 'BEGIN { printf "%.3f", u / 1000 }'; }
-row() {         # row LABEL FILE
+row() {         # row LABEL FILE [COLUMN]
         local n p50 p90 max mean
-        read -r n p50 p90 max mean < <(cycles_stats "$2")
+        read -r n p50 p90 max mean < <(cycles_stats "$2" "${3:-1}")
         printf '%-34s %6d %10s %10s %10s %10s\n' "$1" "$n" "$(ms "$p50")" "$(ms "$p90")" "$(ms "$max")" "$(ms "$mean")"
 }
 
@@ -52,6 +52,7 @@ echo "handoff to the kernel: $NVOL volumes x $NCYC cycles in parallel, update in
 echo "handoffs:           $total cycles, $nfail failed, $lost LOST, $(( (t1 - t0) / 1000 )) s"
 printf '%-34s %6s %10s %10s %10s %10s\n' "" count "p50 ms" "p90 ms" "max ms" "mean ms"
 row "CLEAN -> user seq window (peer)" "$T/cyc/windows"
+row "  of it proven by two reads" "$T/cyc/windows" 2
 row "mmpctl mount (handoff -> watched)" "$T/cyc/mount_us"
 row "mmpctl umount --keep (-> held)" "$T/cyc/umount_us"
 read -r nm _ _ mmax _ < <(cycles_stats "$T/cyc/missed")

@@ -7,15 +7,20 @@
  * write, as a peer reading the disk would see it.  Reads the block with
  * O_DIRECT every INTERVAL_US (default 200) for SECONDS (or until SIGTERM)
  * and prints, per CLEAN episode that ended, one line
- *     window_us=N next_seq=0x... next_node=NAME clean_node=NAME
+ *     window_us=N next_seq=0x... next_node=NAME clean_node=NAME at_least_us=N
  * (clean_node: the node name in the CLEAN block, i.e. who wrote CLEAN: mmpd's
  * node name for a handoff, the kernel's or a tool's host name at its end)
  * and at the end one JSON line
  *     {"windows":N,"p50_us":N,"p90_us":N,"max_us":N,"open":bool,"resolution_us":N,"errors":N}
  * "open" is true when the block was still CLEAN at the end (an episode
- * that did not end).  An episode is timed from the first sample showing
- * CLEAN to the first showing something else, so each figure may be up to
- * one sample interval (plus one read) longer than the truth.
+ * that did not end).  An episode is timed from the start of the first read
+ * showing CLEAN to the start of the first showing something else, so each
+ * figure may be up to one sample interval (plus one read) longer than the
+ * truth: a read that the machine holds up for 250 ms and that returns CLEAN
+ * makes a window of at least 250 ms, however short the truth was.
+ * at_least_us is what the samples prove: the block was CLEAN from the end of
+ * the first read showing it to the start of the last one (0 when one read
+ * saw it).  The two differ by the first and the last CLEAN read's duration.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +65,7 @@ int main(int argc, char **argv)
 {
         static long long win[MAX_WINDOWS];
         unsigned n = 0, errors = 0;
-        long long end, clean_since = -1, max_read = 0;
+        long long end, clean_since = -1, clean_proven = -1, clean_last = -1, max_read = 0;
         char clean_node[sizeof(((struct mmp_block *) 0)->nodename)] = "";
         struct mmp_sb sb;
         void *buf;
@@ -97,13 +102,16 @@ int main(int argc, char **argv)
                 } else if (b.seq == MMP_SEQ_CLEAN) {
                         if (clean_since < 0) {
                                 clean_since = t;
+                                clean_proven = now_us();
                                 snprintf(clean_node, sizeof(clean_node), "%s", b.nodename);
                         }
+                        clean_last = t;
                 } else if (clean_since >= 0) {
                         if (n < MAX_WINDOWS)
                                 win[n++] = t - clean_since;
-                        printf("window_us=%lld next_seq=%#x next_node=%s clean_node=%s\n", t - clean_since, b.seq,
-                               b.nodename, clean_node);
+                        printf("window_us=%lld next_seq=%#x next_node=%s clean_node=%s at_least_us=%lld\n",
+                               t - clean_since, b.seq, b.nodename, clean_node,
+                               clean_last > clean_proven ? clean_last - clean_proven : 0);
                         clean_since = -1;
                 }
                 t2 = now_us();

@@ -24,7 +24,9 @@
 #            (MOUNTED: the source findmnt shows on DIR after the mount, or
 #            "none"; STATE_AFTER: mmpd's state of the volume after the umount)
 #   windows  the handoff windows in microseconds, one a line: CLEAN episodes
-#            whose CLEAN mmpd wrote (clean_node=node-h)
+#            whose CLEAN mmpd wrote (clean_node=node-h), "ESTIMATE AT_LEAST"
+#            (clean-window's window_us and at_least_us: a read the machine
+#            held up inflates the estimate by its duration, not AT_LEAST)
 #   missed   one line per handoff whose window no sample saw (a read that
 #            took milliseconds spanned it): an upper bound in microseconds,
 #            two samples' worth (2 x clean-window's resolution_us)
@@ -123,12 +125,14 @@ cycles_run() {
         done
         # shellcheck disable=SC2086
         wait $pids
-        sed -n "s/^window_us=\([0-9]*\) .* clean_node=$CYCLES_NODE\$/\1/p" "$T"/cyc/v*.cw >"$T/cyc/windows"
+        sed -n "s/^window_us=\([0-9]*\) .* clean_node=$CYCLES_NODE at_least_us=\([0-9]*\)\$/\1 \2/p" \
+                "$T"/cyc/v*.cw >"$T/cyc/windows"
 }
 
-# cycles_stats FILE: "count p50 p90 max mean" of the numbers in FILE (nearest rank)
+# cycles_stats FILE [COLUMN]: "count p50 p90 max mean" of the numbers in
+# FILE's COLUMN (default 1; nearest rank)
 cycles_stats() {
-        sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
+        awk -v c="${2:-1}" '{ print $c }' "$1" | sort -n | awk '{ v[NR] = $1; s += $1 }
                 END {
                         if (NR == 0) { print "0 0 0 0 0"; exit }
                         p50 = v[int((NR + 1) * 0.5)]; p90 = v[int(NR * 0.9) > 0 ? int(NR * 0.9) : 1]
