@@ -108,7 +108,7 @@ pmax=${pmax:-999999999}
         ok "the event loop answered Check within 500 ms meanwhile ($pn probes, slowest $pmax us)" ||
         not_ok "the event loop answered Check within 500 ms meanwhile" "probes ${pn:-none}, slowest $pmax us, errors ${pbad:-?}"
 gap=$(jq .max_gap_ms "$T/watch.json")
-io_ms=$(( $("$MMPCTL" --json status "$free" | jq '.stats.io_max_usec // .volumes[0].stats.io_max_usec // 0') / 1000 ))
+io_ms=$(io_max_ms A "$free")
 if [ "$gap" -le 2000 ]; then
         ok "heartbeats on time meanwhile (max gap ${gap} ms; slowest I/O ${io_ms} ms)"
 elif [ "$gap" -le $((2000 + io_ms)) ] && [ "$pmax" -le 500000 ]; then

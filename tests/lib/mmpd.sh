@@ -88,6 +88,17 @@ start_mmpd() {
 
 mmpd_pid() { cat "$T/$1.pid"; }
 mmpd_sock() { echo "$T/$1.sock"; }
+# io_max_ms NAME DEVICE: mmpd NAME's slowest I/O of the volume so far, in ms
+# (submit to completion as its event loop saw it; 0 if unknown).  The image
+# files share the machine's disk with everything else, which may hold one
+# up for seconds: a test of the heartbeat's timing may allow that much, as
+# long as it shows by other means that mmpd's event loop was not held up.
+io_max_ms() {
+        local us
+        us=$("$MMPCTL" --json --socket "$(mmpd_sock "$1")" status "$2" 2>/dev/null |
+                jq '.stats.io_max_usec // .volumes[0].stats.io_max_usec // 0' 2>/dev/null)
+        echo $(( ${us:-0} / 1000 ))
+}
 # wait_sock NAME [TIMEOUT_S]: the control socket is there (mmpd listens)
 wait_sock() {
         local i
