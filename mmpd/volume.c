@@ -71,6 +71,9 @@ struct volume {
                 bool exited;            /* tool: its process has exited */
                 bool seen_reported;     /* VOLUME_EVENT_IN_USE was sent */
                 bool reclaiming;        /* the use ended; claiming again */
+                bool settling;          /* CLEAN on disk, waiting for the device to be let go */
+                mmp_usec_t settle_end;
+                ev_timer settle;
         } use;
 
         bool resuming;                  /* started by volume_resume() */
@@ -517,6 +520,13 @@ int volume_release(struct volume *v)
         return 0;
 }
 
+/*
+ * CLEAN on disk while someone still holds the device: how long to wait for
+ * it to be let go, and how often to look.
+ */
+#define USE_SETTLE_USEC         (5 * MMP_USEC_PER_SEC)
+#define USE_SETTLE_POLL_S       0.02
+
 /* ---- handoff to a local user ------------------------------------------------ */
 
 static const char *user_text(const struct volume *v, char *buf, size_t size)
@@ -538,9 +548,12 @@ static void use_stop_watching(struct volume *v)
         }
 }
 
+static void settle_stop(struct volume *v);
+
 static void use_clear(struct volume *v)
 {
         use_stop_watching(v);
+        settle_stop(v);
         free(v->use.mount_point);
         v->use.mount_point = NULL;
         v->use.user = MMP_USER_NONE;
@@ -667,10 +680,20 @@ int volume_handoff(struct volume *v, const struct handoff_request *req)
         return 0;
 }
 
+static void use_finish(struct volume *v, int error, const char *reason, bool reclaim);
+
 int volume_end_use(struct volume *v, int keep)
 {
         if (keep >= 0)
                 v->use.keep = keep;
+        if (v->use.settling) {
+                /* The end is known; the answer comes when the device is let go. */
+                if (v->use.keep) {
+                        settle_stop(v);
+                        use_finish(v, 0, NULL, true);
+                }
+                return 0;
+        }
         switch (v->state) {
         case MMP_STATE_IN_USE:
                 step(v, &(struct mmp_event) {
@@ -691,32 +714,27 @@ int volume_end_use(struct volume *v, int keep)
         }
 }
 
-/* The use is over (a->error 0), or the handoff failed: release or re-claim. */
-static void use_ended(struct volume *v, const struct mmp_action *a)
+/*
+ * The use is over, or the handoff failed (@error): release or re-claim.
+ * The volume leaves IN_USE here.
+ */
+static void use_finish(struct volume *v, int error, const char *reason, bool reclaim)
 {
         char who[PATH_MAX + 32];
-        bool reclaim = a->error != 0 || v->use.keep;
         int r;
 
         user_text(v, who, sizeof(who));
-        /* CLEAN, but still mounted (remount read-only writes CLEAN and
-         * does no MMP after it) or held by a tool's daemon: keep guarding. */
-        if (!reclaim && !device_free(v)) {
-                log_vol(v, LOG_WARNING, "%s wrote CLEAN but the device is still open exclusively "
-                        "(remounted read-only?): re-claiming to keep guarding it", who);
-                reclaim = true;
-        }
-        if (a->error)
+        if (error)
                 log_vol_id(v, LOG_ID_USE_ENDED, LOG_WARNING, "use by %s ended: %s; re-claiming with the full claim",
-                           who, a->reason);
+                           who, reason);
         else
                 log_vol_id(v, LOG_ID_USE_ENDED, LOG_NOTICE, "use by %s ended: CLEAN on disk; %s", who,
                         reclaim ? "re-claiming (keep)" : "released");
-        v->error = a->error;
-        v->error_text = a->reason;
+        v->error = error;
+        v->error_text = reason;
         v->use.reclaiming = reclaim;
         set_state(v, reclaim ? MMP_STATE_CLAIMING : MMP_STATE_RELEASED, MMP_PHASE_NONE);
-        emit(v, VOLUME_EVENT_USE_ENDED, a->error, a->reason, 0);
+        emit(v, VOLUME_EVENT_USE_ENDED, error, reason, 0);
         use_clear(v);
         if (!reclaim) {
                 emit(v, VOLUME_EVENT_RELEASED, 0, NULL, 0);
@@ -728,7 +746,68 @@ static void use_ended(struct volume *v, const struct mmp_action *a)
                 log_vol(v, LOG_WARNING, "cannot reopen the device with O_EXCL (%s): "
                         "the local kernel could mount it behind mmpd's back", strerror(-r));
         v->claim_started = mmpd_now();
-        step(v, &(struct mmp_event) { .type = MMP_EV_CLAIM, .clear_fsck = a->error == -EINPROGRESS });
+        step(v, &(struct mmp_event) { .type = MMP_EV_CLAIM, .clear_fsck = error == -EINPROGRESS });
+}
+
+static void settle_stop(struct volume *v)
+{
+        if (!v->use.settling)
+                return;
+        ev_timer_stop(v->host.loop, &v->use.settle);
+        v->use.settling = false;
+}
+
+/* Settling: has the device been let go, or is it time to keep guarding? */
+static void on_settle(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct volume *v = w->data;
+        char who[PATH_MAX + 32];
+
+        (void) loop;
+        (void) revents;
+        if (device_free(v)) {
+                settle_stop(v);
+                use_finish(v, 0, NULL, false);
+                return;
+        }
+        if (mmpd_now() < v->use.settle_end)
+                return;
+        settle_stop(v);
+        log_vol(v, LOG_WARNING, "%s wrote CLEAN but the device is still open exclusively after %.0f s "
+                "(remounted read-only?): re-claiming to keep guarding it",
+                user_text(v, who, sizeof(who)), (double) USE_SETTLE_USEC / MMP_USEC_PER_SEC);
+        use_finish(v, 0, NULL, true);
+}
+
+/* What the state machine found at the end of a use (a->error 0: CLEAN). */
+static void use_ended(struct volume *v, const struct mmp_action *a)
+{
+        char who[PATH_MAX + 32];
+
+        if (a->error || v->use.keep || device_free(v)) {
+                use_finish(v, a->error, a->reason, a->error || v->use.keep);
+                return;
+        }
+        /*
+         * CLEAN, but someone still holds the device.  umount(2) has kmmpd
+         * write CLEAN some moments before it lets the device go, and a read
+         * of ours may land in between; a remount read-only (CLEAN, then no
+         * MMP) or a tool's daemon holds it for good.  Wait a little for the
+         * first; keep guarding in the other cases.  Nothing writes meanwhile:
+         * CLEAN is on disk, and a peer's claim takes 2 * check_interval, far
+         * longer than this wait.
+         */
+        log_vol(v, LOG_INFO, "%s wrote CLEAN, the device is still open exclusively: "
+                "waiting up to %.0f s for it to be let go", user_text(v, who, sizeof(who)),
+                (double) USE_SETTLE_USEC / MMP_USEC_PER_SEC);
+        use_stop_watching(v);
+        v->use.settling = true;
+        v->use.settle_end = mmpd_now() + USE_SETTLE_USEC;
+        ev_timer_init(&v->use.settle, on_settle, USE_SETTLE_POLL_S, USE_SETTLE_POLL_S);
+        ev_set_priority(&v->use.settle, MMPD_PRIO_HEARTBEAT);
+        v->use.settle.data = v;
+        ev_timer_start(v->host.loop, &v->use.settle);
+        set_state(v, MMP_STATE_IN_USE, MMP_PHASE_USE_END_READ);
 }
 
 /* ---- outcomes --------------------------------------------------------------- */

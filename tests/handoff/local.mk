@@ -6,6 +6,7 @@ tests_handoff_clean_window_LDADD = lib/libmmp-core.la $(EXT2FS_LIBS)
 
 handoff_scripts = \
 	tests/handoff/kernel.sh \
+	tests/handoff/remount.sh \
 	tests/handoff/tools.sh \
 	tests/handoff/fuse2fs.sh \
 	tests/handoff/badinput.sh \
