@@ -180,6 +180,12 @@ if ! "$IO_FLOOR" "$T/floor" "$N" $((INTERVAL * 1000)) 100 "$FLOOR_SECS" 1024 >"$
 fi
 rm -rf "$T/floor"
 floor_us=$(awk '$1 == "floor_us_per_beat" { print $2 }' "$T/floor.out")
+# mmpd's state machine alone on N volumes (fake clock and disk, best of 3).
+sm_ns=
+if [ -x "$SM_BEAT" ]; then
+        sm_ns=$(for _ in 1 2 3; do "$SM_BEAT" "$N" 20 | awk '$1 == "ns_per_beat" { print $2 }'; done |
+                sort -n | head -1)
+fi
 
 # ---- the figures ----------------------------------------------------------
 x10k() {                # x10k VALUE FORMAT: ", X at 10,000" (linear) for N in 1,000..9,999
@@ -222,6 +228,7 @@ pct=$(calc '%.3f' "100 * $cpu / ($wall * 1000000)")
 row "cpu while holding" "$(calc '%.2f%%' "$pct") of a core$(x10k "$(calc '%.2f%%' "$pct * 10000 / $N")" '%s')" "<= 2% at 10,000"
 row "cpu per heartbeat" "$(calc '%.1f us' "$cpu / 1000 / $beats") ($beats beats, $beats_src)" "<= 10 us"
 row "  the floor: the same I/O, bare loop" "$(calc '%.1f us' "$floor_us") (mmpd / floor: $(calc '%.2fx' "$cpu / 1000 / $beats / $floor_us"))" "-"
+[ -n "$sm_ns" ] && row "  of it, the state machine alone" "$(calc '%.2f us' "$sm_ns / 1000") (tests/bench/sm-beat)" "-"
 if [ "$stats" -eq 1 ]; then
         row "I/Os per heartbeat" "$(calc '%.2f' "$ios / $beats") ($ios I/Os)" "2"
         row "heartbeat lateness p50" "$(bound_ms "$lat_50" "$T/s1") ($lat_n beats)" "-"

@@ -16,6 +16,12 @@ tests_bench_io_floor_SOURCES = tests/bench/io-floor.c
 tests_bench_io_floor_CPPFLAGS = -D_GNU_SOURCE
 tests_bench_io_floor_LDADD = $(AIO_LIBS)
 
+# The state machine's share of a heartbeat, alone (fake clock and disk).
+bench_programs += tests/bench/sm-beat
+check_PROGRAMS += tests/bench/sm-beat
+tests_bench_sm_beat_SOURCES = tests/bench/sm-beat.c
+tests_bench_sm_beat_LDADD = lib/libmmp-core.la
+
 # LD_PRELOAD for the sanlock daemon in a container (see rlimit-shim.c).
 check_LTLIBRARIES += tests/bench/librlimit-shim.la
 tests_bench_librlimit_shim_la_SOURCES = tests/bench/rlimit-shim.c
