@@ -181,8 +181,8 @@ const char *mmp_seq_class_name(enum mmp_seq_class c)
         return "invalid";
 }
 
-int mmp_block_decode(const struct mmp_sb *sb, const void *buf, size_t len,
-                     struct mmp_block *ret)
+static int block_decode(const struct mmp_sb *sb, const void *buf, size_t len, bool csum_known_ok,
+                        struct mmp_block *ret)
 {
         const uint8_t *p = buf;
         struct mmp_block b = {};
@@ -197,7 +197,7 @@ int mmp_block_decode(const struct mmp_sb *sb, const void *buf, size_t len,
         name_get(b.bdevname, p + MMP_OFF(mmp_bdevname), MMP_BDEVNAME_LEN);
         b.check_interval = ld16(p, MMP_OFF(mmp_check_interval));
         b.checksum = ld32(p, MMP_OFF(mmp_checksum));
-        b.checksum_ok = !sb->metadata_csum || mmp_block_csum(sb, p) == b.checksum;
+        b.checksum_ok = csum_known_ok || !sb->metadata_csum || mmp_block_csum(sb, p) == b.checksum;
 
         *ret = b;
         /* Same order as ext2fs_mmp_read(): magic first, then checksum. */
@@ -206,6 +206,18 @@ int mmp_block_decode(const struct mmp_sb *sb, const void *buf, size_t len,
         if (!b.checksum_ok)
                 return -EBADMSG;
         return 0;
+}
+
+int mmp_block_decode(const struct mmp_sb *sb, const void *buf, size_t len,
+                     struct mmp_block *ret)
+{
+        return block_decode(sb, buf, len, false, ret);
+}
+
+int mmp_block_decode_same(const struct mmp_sb *sb, const void *buf, size_t len,
+                          struct mmp_block *ret)
+{
+        return block_decode(sb, buf, len, true, ret);
 }
 
 int mmp_block_encode(const struct mmp_sb *sb, const struct mmp_block *blk,

@@ -546,6 +546,37 @@ static void test_corrupt_block_refused(void **state)
         world_free(w);
 }
 
+/*
+ * A heartbeat's check read that returns our last write byte for byte is
+ * decoded without computing its checksum again (take_block).  Any other
+ * byte, checksummed or not, must take the full path: a broken checksum is
+ * LOST, and a change past the struct (the rest of the fs block) is kept
+ * in what we write next.
+ */
+static void test_heartbeat_read_compares_whole_block(void **state)
+{
+        struct world *w = world_new(5, true);
+        unsigned writes;
+
+        claim_ok(w);
+        for (int i = 0; i < 3; i++)
+                tick(w);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        /* Past the struct: not checksummed, not ours to change. */
+        w->disk[BS - 1] ^= 0x5A;
+        writes = w->writes;
+        tick(w);
+        assert_int_equal(status(w).state, MMP_STATE_HELD);
+        assert_int_equal(w->writes, writes + 1);
+        assert_int_equal(w->disk[BS - 1], 0xA5 ^ 0x5A);
+        /* A pad byte inside the checksummed struct: the checksum breaks. */
+        w->disk[0x200] ^= 0x01;
+        tick(w);
+        assert_int_equal(w->act.type, MMP_ACT_LOST);
+        assert_int_equal(w->act.error, -EBADMSG);
+        world_free(w);
+}
+
 static void test_claim_io_errors_refused(void **state)
 {
         struct world *w = world_new(5, true);
@@ -1447,6 +1478,7 @@ int main(void)
                 cmocka_unit_test(test_fsck_during_wait_refused),
                 cmocka_unit_test(test_invalid_seq_refused),
                 cmocka_unit_test(test_corrupt_block_refused),
+                cmocka_unit_test(test_heartbeat_read_compares_whole_block),
                 cmocka_unit_test(test_claim_io_errors_refused),
                 cmocka_unit_test(test_claim_again_after_refusal),
                 cmocka_unit_test(test_heartbeat_advances),
