@@ -186,6 +186,12 @@ if [ -x "$SM_BEAT" ]; then
         sm_ns=$(for _ in 1 2 3; do "$SM_BEAT" "$N" 20 | awk '$1 == "ns_per_beat" { print $2 }'; done |
                 sort -n | head -1)
 fi
+# ... and its timer heap alone (N timers on the heartbeat grid, best of 3).
+timer_ns=
+if [ -x "$TIMER_BEAT" ]; then
+        timer_ns=$(for _ in 1 2 3; do "$TIMER_BEAT" "$N" 20 | awk '$1 == "ns_per_timer" { print $2 }'; done |
+                sort -n | head -1)
+fi
 
 # ---- the figures ----------------------------------------------------------
 x10k() {                # x10k VALUE FORMAT: ", X at 10,000" (linear) for N in 1,000..9,999
@@ -229,6 +235,7 @@ row "cpu while holding" "$(calc '%.2f%%' "$pct") of a core$(x10k "$(calc '%.2f%%
 row "cpu per heartbeat" "$(calc '%.1f us' "$cpu / 1000 / $beats") ($beats beats, $beats_src)" "<= 10 us"
 row "  the floor: the same I/O, bare loop" "$(calc '%.1f us' "$floor_us") (mmpd / floor: $(calc '%.2fx' "$cpu / 1000 / $beats / $floor_us"))" "-"
 [ -n "$sm_ns" ] && row "  of it, the state machine alone" "$(calc '%.2f us' "$sm_ns / 1000") (tests/bench/sm-beat)" "-"
+[ -n "$timer_ns" ] && row "  of it, the timer heap alone" "$(calc '%.2f us' "$timer_ns / 1000") (tests/bench/timer-beat)" "-"
 if [ "$stats" -eq 1 ]; then
         row "I/Os per heartbeat" "$(calc '%.2f' "$ios / $beats") ($ios I/Os)" "2"
         row "heartbeat lateness p50" "$(bound_ms "$lat_50" "$T/s1") ($lat_n beats)" "-"

@@ -9,6 +9,7 @@ MMPCTL="$top_builddir/mmpctl/mmpctl"
 BENCH_CLIENT="$top_builddir/tests/bench/bench-client"
 IO_FLOOR="$top_builddir/tests/bench/io-floor"
 SM_BEAT="$top_builddir/tests/bench/sm-beat"
+TIMER_BEAT="$top_builddir/tests/bench/timer-beat"
 PATH=$PATH:/sbin:/usr/sbin
 hz=$(getconf CLK_TCK)
 

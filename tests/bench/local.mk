@@ -22,6 +22,13 @@ check_PROGRAMS += tests/bench/sm-beat
 tests_bench_sm_beat_SOURCES = tests/bench/sm-beat.c
 tests_bench_sm_beat_LDADD = lib/libmmp-core.la
 
+# mmpd's timer heap under the heartbeat grid, alone.
+bench_programs += tests/bench/timer-beat
+check_PROGRAMS += tests/bench/timer-beat
+tests_bench_timer_beat_SOURCES = tests/bench/timer-beat.c mmpd/timer.c
+tests_bench_timer_beat_CFLAGS = $(AM_CFLAGS) -I$(top_srcdir)/mmpd
+tests_bench_timer_beat_LDADD = $(EV_LIBS)
+
 # LD_PRELOAD for the sanlock daemon in a container (see rlimit-shim.c).
 check_LTLIBRARIES += tests/bench/librlimit-shim.la
 tests_bench_librlimit_shim_la_SOURCES = tests/bench/rlimit-shim.c
