@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -20,11 +21,21 @@
  * machines of the volumes it woke.
  */
 #define HEAP_D 4
+/*
+ * The children of node i are entries 4i+1..4i+4: 64 bytes, but starting 16
+ * bytes into a cache line in an array that starts on one, so every level
+ * of a sift touched two lines.  The array starts HEAP_PAD entries past a
+ * 64-byte boundary: each group of children is then one line.
+ */
+#define HEAP_ALIGN 64
+#define HEAP_PAD 3
 
 struct heap_entry {
         mmp_usec_t at;
         struct mmpd_timer *t;
 };
+
+_Static_assert(sizeof(struct heap_entry) * HEAP_D == HEAP_ALIGN, "a group of children is one cache line");
 
 struct mmpd_timers {
         struct ev_loop *loop;
@@ -32,7 +43,8 @@ struct mmpd_timers {
         mmp_usec_t armed_at;     /* tfd expiry, MMP_USEC_INFINITY when disarmed */
         bool running;            /* in mmpd_timers_run(): it arms the tfd once, at the end */
         ev_io watcher;
-        struct heap_entry *heap;
+        struct heap_entry *heap;        /* raw + HEAP_PAD */
+        struct heap_entry *raw;         /* HEAP_ALIGN-aligned */
         size_t n, cap;
         void (*prepare)(void *userdata);
         void *prepare_userdata;
@@ -134,17 +146,20 @@ void mmpd_timer_stop(struct mmpd_timers *ts, struct mmpd_timer *t)
 
 int mmpd_timers_reserve(struct mmpd_timers *ts, size_t n)
 {
-        struct heap_entry *h;
+        struct heap_entry *raw;
         size_t cap = ts->cap ? ts->cap : 64;
 
         if (n <= ts->cap)
                 return 0;
         while (cap < n)
                 cap *= 2;
-        h = realloc(ts->heap, cap * sizeof(*h));
-        if (!h)
+        if (posix_memalign((void **) &raw, HEAP_ALIGN, (cap + HEAP_PAD) * sizeof(*raw)) != 0)
                 return -ENOMEM;
-        ts->heap = h;
+        if (ts->n)
+                memcpy(raw + HEAP_PAD, ts->heap, ts->n * sizeof(*raw));
+        free(ts->raw);
+        ts->raw = raw;
+        ts->heap = raw + HEAP_PAD;
         ts->cap = cap;
         return 0;
 }
@@ -259,7 +274,7 @@ struct mmpd_timers *mmpd_timers_free(struct mmpd_timers *ts)
         ev_ref(ts->loop);
         ev_io_stop(ts->loop, &ts->watcher);
         close(ts->tfd);
-        free(ts->heap);
+        free(ts->raw);
         free(ts);
         return NULL;
 }
