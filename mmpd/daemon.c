@@ -44,11 +44,11 @@ struct daemon {
 
 static void send_status(struct daemon *d)
 {
-        struct manager *m = d->manager;
+        unsigned n[MMP_STATE_IN_USE + 1];
 
+        manager_count_states(d->manager, n);
         sd_notifyf(0, "STATUS=held %u, claiming %u, lost %u, refused %u",
-                   manager_count(m, MMP_STATE_HELD), manager_count(m, MMP_STATE_CLAIMING),
-                   manager_count(m, MMP_STATE_LOST), manager_count(m, MMP_STATE_REFUSED));
+                   n[MMP_STATE_HELD], n[MMP_STATE_CLAIMING], n[MMP_STATE_LOST], n[MMP_STATE_REFUSED]);
         d->status_dirty = false;
 }
 

@@ -28,6 +28,20 @@ struct entry {
         struct entry *prev, *next;
         struct entry *by_name_next, *by_device_next, *by_id_next;      /* hash chains */
         uint64_t id_key;                /* volume_device_key(), taken once */
+        size_t order_idx;               /* in manager.order */
+};
+
+/*
+ * The registered volumes in registration order, densely, for List's
+ * snapshot: a removed one leaves a hole (NULL) until holes are half the
+ * array, then the array is compacted.  The entries themselves lie one per
+ * page among the volume objects, so a walk of their links at 10,000
+ * volumes missed the cache and the TLB at every step (3.2-3.8 ms of the
+ * loop per List); this array is 80 KB read in order.
+ */
+struct order {
+        struct volume **v;
+        size_t len, cap, holes;
 };
 
 /* Name, device path and device identity (mmpd_dev_key) -> entry: Check
@@ -46,6 +60,7 @@ struct manager {
 
         struct entry *head, *tail;
         unsigned n_volumes;
+        struct order order;
         struct entry *graveyard;        /* unlinked, freed from the check watcher */
         struct index index;
         unsigned slot_counter;
@@ -285,6 +300,29 @@ unsigned manager_count(struct manager *m, enum mmp_state state)
         return n;
 }
 
+unsigned manager_size(struct manager *m) { return m->n_volumes; }
+
+size_t manager_collect(struct manager *m, struct volume **vols, size_t cap)
+{
+        size_t n = 0;
+
+        for (size_t i = 0; i < m->order.len && n < cap; i++)
+                if (m->order.v[i])
+                        vols[n++] = m->order.v[i];
+        return n;
+}
+
+void manager_count_states(struct manager *m, unsigned ret[MMP_STATE_IN_USE + 1])
+{
+        memset(ret, 0, sizeof(unsigned) * (MMP_STATE_IN_USE + 1));
+        for (struct entry *e = m->head; e; e = e->next) {
+                enum mmp_state s = volume_state(e->v);
+
+                if ((unsigned) s <= MMP_STATE_IN_USE)
+                        ret[s]++;
+        }
+}
+
 bool manager_busy(struct manager *m)
 {
         for (struct entry *e = m->head; e; e = e->next)
@@ -334,12 +372,62 @@ struct volume *manager_find(struct manager *m, const char *key)
         return find_same_device(m, &st);
 }
 
+static void order_compact(struct manager *m)
+{
+        struct order *o = &m->order;
+        size_t n = 0;
+
+        for (size_t i = 0; i < o->len; i++) {
+                if (!o->v[i])
+                        continue;
+                entry_of(o->v[i])->order_idx = n;
+                o->v[n++] = o->v[i];
+        }
+        o->len = n;
+        o->holes = 0;
+}
+
+static int order_append(struct manager *m, struct entry *e)
+{
+        struct order *o = &m->order;
+
+        if (o->len == o->cap) {
+                size_t cap = o->cap ? 2 * o->cap : 64;
+                struct volume **v = realloc(o->v, cap * sizeof(*v));
+
+                if (!v)
+                        return -ENOMEM;
+                o->v = v;
+                o->cap = cap;
+        }
+        e->order_idx = o->len;
+        o->v[o->len++] = e->v;
+        return 0;
+}
+
+static void order_remove(struct manager *m, struct entry *e)
+{
+        struct order *o = &m->order;
+
+        o->v[e->order_idx] = NULL;
+        if (++o->holes > o->len / 2)
+                order_compact(m);
+}
+
 static int link_volume(struct manager *m, struct volume *v)
 {
         struct entry *e = calloc(1, sizeof(*e));
 
         if (!e)
                 return -ENOMEM;
+        e->v = v;
+        /* Compacting looks entries up through their volumes' slots. */
+        volume_set_slot(v, VOLUME_SLOT_REGISTRY, e);
+        if (order_append(m, e) < 0) {
+                volume_set_slot(v, VOLUME_SLOT_REGISTRY, NULL);
+                free(e);
+                return -ENOMEM;
+        }
         /* Before linking: a rebuild puts every linked entry in the table. */
         index_grow(m, m->n_volumes + 1);
         e->m = m;
@@ -352,7 +440,6 @@ static int link_volume(struct manager *m, struct volume *v)
                 m->head = e;
         m->tail = e;
         m->n_volumes++;
-        volume_set_slot(v, VOLUME_SLOT_REGISTRY, e);
         if (m->index.size)
                 index_put(&m->index, e);
         return 0;
@@ -361,6 +448,7 @@ static int link_volume(struct manager *m, struct volume *v)
 static void unlink_volume(struct manager *m, struct entry *e)
 {
         index_remove(&m->index, e);
+        order_remove(m, e);
         if (e->prev)
                 e->prev->next = e->next;
         else
@@ -679,6 +767,7 @@ struct manager *manager_free(struct manager *m)
         for (struct subscription *s = m->beat_subs; s; s = s->next)
                 s->dead = true;
         sweep_subscriptions(m);
+        free(m->order.v);
         free(m->index.by_name);
         free(m->index.by_device);
         free(m->index.by_id);

@@ -114,15 +114,6 @@ static int set_new(json_t *o, const char *key, json_t *value)
         return json_object_set_new(o, key, value) < 0 ? -ENOMEM : 0;
 }
 
-static unsigned volume_total(struct manager *m)
-{
-        unsigned n = 0;
-
-        for (struct volume *v = manager_first(m); v; v = manager_next(m, v))
-                n++;
-        return n;
-}
-
 static json_t *error_for(struct mcall *c, int err, enum vl_op op, const struct volume_info *info,
                          bool decoded, const char *reason)
 {
@@ -137,7 +128,7 @@ static json_t *error_for(struct mcall *c, int err, enum vl_op op, const struct v
         };
 
         if (err == -EMFILE || err == -ENFILE)
-                ctx.count = volume_total(m);
+                ctx.count = manager_size(m);
         return vl_error_from_errno(err, &ctx);
 }
 
@@ -722,18 +713,14 @@ static int m_list(struct mcall *c)
 {
         struct manager *m = call_manager(c);
         struct list_state *l = calloc(1, sizeof(*l));
-        size_t n = 0, i = 0;
+        size_t n = manager_size(m);
         int r;
 
-        for (struct volume *v = manager_first(m); v; v = manager_next(m, v))
-                n++;
-        if (!l || (n && !(l->vols = calloc(n, sizeof(*l->vols))))) {
+        if (!l || (n && !(l->vols = malloc(n * sizeof(*l->vols))))) {
                 free(l);
                 return vl_call_send(c->vc, NULL, true);
         }
-        for (struct volume *v = manager_first(m); v; v = manager_next(m, v))
-                l->vols[i++] = v;
-        l->n = n;
+        l->n = manager_collect(m, l->vols, n);
         l->first = true;
         ev_idle_init(&l->idle, list_on_idle);
         ev_set_priority(&l->idle, MMPD_PRIO_CONTROL);

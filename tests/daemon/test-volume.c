@@ -410,6 +410,66 @@ static void test_index_many_volumes(void **state)
         assert_ptr_equal(manager_find(w->m, "v0"), v[0]);
 }
 
+/* List's snapshot (manager_collect) is every registered volume once, in
+ * registration order, the same as a walk of first/next, as volumes go
+ * (leaving holes, then a compaction) and come (appended at the end). */
+static void assert_collect_is_walk(struct manager *m, size_t want)
+{
+        struct volume *snap[400], *v = manager_first(m);
+        unsigned per_state[MMP_STATE_IN_USE + 1];
+        size_t n = manager_collect(m, snap, 400);
+
+        assert_int_equal(manager_size(m), want);
+        assert_int_equal(n, want);
+        for (size_t i = 0; i < n; i++, v = manager_next(m, v))
+                assert_ptr_equal(snap[i], v);
+        assert_null(v);
+        /* a smaller buffer gets the first ones */
+        assert_int_equal(manager_collect(m, snap, 3), want < 3 ? want : 3);
+        assert_ptr_equal(snap[0], manager_first(m));
+        manager_count_states(m, per_state);
+        for (int s = MMP_STATE_IDLE; s <= MMP_STATE_IN_USE; s++)
+                assert_int_equal(per_state[s], manager_count(m, s));
+}
+
+static void test_collect_in_order(void **state)
+{
+        struct world *w = *state;
+        struct volume *v[300], *snap[400];
+        char dev[64], name[64];
+
+        assert_int_equal(manager_collect(w->m, snap, 400), 0);
+        for (int i = 0; i < 300; i++) {
+                snprintf(dev, sizeof(dev), "/dev/fake-%d", i);
+                snprintf(name, sizeof(name), "v%d", i);
+                assert_int_equal(manager_claim(w->m, dev, name, -1, &v[i]), 0);
+        }
+        assert_collect_is_walk(w->m, 300);
+        assert_ptr_equal(manager_first(w->m), v[0]);
+        /* Half go: holes, no compaction yet. */
+        for (int i = 0; i < 300; i += 2)
+                assert_int_equal(manager_release(w->m, v[i]), 0);
+        run_for(w, SEC / 10);
+        assert_collect_is_walk(w->m, 150);
+        manager_collect(w->m, snap, 400);
+        for (int i = 0; i < 150; i++)
+                assert_ptr_equal(snap[i], v[2 * i + 1]);
+        /* More go: past half the array, it is compacted. */
+        for (int i = 1; i < 300; i += 4)
+                assert_int_equal(manager_release(w->m, v[i]), 0);
+        run_for(w, SEC / 10);
+        assert_collect_is_walk(w->m, 75);
+        manager_collect(w->m, snap, 400);
+        for (int i = 0; i < 75; i++)
+                assert_ptr_equal(snap[i], v[4 * i + 3]);
+        /* A new one comes last. */
+        assert_int_equal(manager_claim(w->m, "/dev/fake-0", "v0", -1, &v[0]), 0);
+        assert_collect_is_walk(w->m, 76);
+        manager_collect(w->m, snap, 400);
+        assert_ptr_equal(snap[75], v[0]);
+        assert_ptr_equal(snap[0], v[3]);
+}
+
 static int setup_one_volume(void **state)
 {
         return world_setup_with(state, "max_volumes = 1\n");
@@ -520,6 +580,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_claim_refused_by_active_peer, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_registry_find_and_duplicates, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_max_volumes, setup_one_volume, world_teardown),
+                cmocka_unit_test_setup_teardown(test_collect_in_order, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_index_many_volumes, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_stop_releases_and_refuses, world_setup, world_teardown),
                 cmocka_unit_test_setup_teardown(test_unsubscribe_in_callback, world_setup, world_teardown),

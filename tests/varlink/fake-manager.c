@@ -549,6 +549,24 @@ struct volume *manager_find(struct manager *m, const char *device_or_name)
 struct volume *manager_first(struct manager *m) { return m->head; }
 struct volume *manager_next(struct manager *m, struct volume *v) { return v->next; }
 
+unsigned manager_size(struct manager *m)
+{
+        unsigned n = 0;
+
+        for (struct volume *v = m->head; v; v = v->next)
+                n++;
+        return n;
+}
+
+size_t manager_collect(struct manager *m, struct volume **vols, size_t cap)
+{
+        size_t n = 0;
+
+        for (struct volume *v = m->head; v && n < cap; v = v->next)
+                vols[n++] = v;
+        return n;
+}
+
 unsigned manager_count(struct manager *m, enum mmp_state state)
 {
         unsigned n = 0;
