@@ -432,6 +432,22 @@ static void assert_collect_is_walk(struct manager *m, size_t want)
                 assert_int_equal(per_state[s], manager_count(m, s));
 }
 
+/* Release v[from], v[from + step], ...; then @left remain, the i-th of
+ * them v[first + stride * i]. */
+static void release_and_check(struct world *w, struct volume **v, int from, int step, size_t left,
+                              int first, int stride)
+{
+        struct volume *snap[400];
+
+        for (int i = from; i < 300; i += step)
+                assert_int_equal(manager_release(w->m, v[i]), 0);
+        run_for(w, SEC / 10);
+        assert_collect_is_walk(w->m, left);
+        manager_collect(w->m, snap, 400);
+        for (size_t i = 0; i < left; i++)
+                assert_ptr_equal(snap[i], v[first + stride * (int) i]);
+}
+
 static void test_collect_in_order(void **state)
 {
         struct world *w = *state;
@@ -447,21 +463,9 @@ static void test_collect_in_order(void **state)
         assert_collect_is_walk(w->m, 300);
         assert_ptr_equal(manager_first(w->m), v[0]);
         /* Half go: holes, no compaction yet. */
-        for (int i = 0; i < 300; i += 2)
-                assert_int_equal(manager_release(w->m, v[i]), 0);
-        run_for(w, SEC / 10);
-        assert_collect_is_walk(w->m, 150);
-        manager_collect(w->m, snap, 400);
-        for (int i = 0; i < 150; i++)
-                assert_ptr_equal(snap[i], v[2 * i + 1]);
+        release_and_check(w, v, 0, 2, 150, 1, 2);
         /* More go: past half the array, it is compacted. */
-        for (int i = 1; i < 300; i += 4)
-                assert_int_equal(manager_release(w->m, v[i]), 0);
-        run_for(w, SEC / 10);
-        assert_collect_is_walk(w->m, 75);
-        manager_collect(w->m, snap, 400);
-        for (int i = 0; i < 75; i++)
-                assert_ptr_equal(snap[i], v[4 * i + 3]);
+        release_and_check(w, v, 1, 4, 75, 3, 4);
         /* A new one comes last. */
         assert_int_equal(manager_claim(w->m, "/dev/fake-0", "v0", -1, &v[0]), 0);
         assert_collect_is_walk(w->m, 76);
