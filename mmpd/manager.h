@@ -83,9 +83,9 @@ unsigned manager_count(struct manager *m, enum mmp_state state);
 /* How many volumes are registered. */
 unsigned manager_size(struct manager *m);
 /* Up to @cap volumes in registration order into @vols; how many were
- * written.  Walks the registry's own links only, not the volumes: List
- * takes its snapshot in one step, and at 10,000 volumes a walk that
- * touched each volume object missed the cache three times a volume
+ * written.  A copy of the registry's own array that touches no volume:
+ * List takes its snapshot in one step, where at 10,000 volumes a walk
+ * through the volume objects missed the cache three times a volume
  * (10 ms of the loop, every Check waiting behind it). */
 size_t manager_collect(struct manager *m, struct volume **vols, size_t cap);
 /* The volumes in each state, in one walk: @ret[state] for every
