@@ -146,6 +146,10 @@ struct volume_opts {
 
 int volume_new(const struct volume_host *host, const char *name, const char *device, int fd,
                const struct volume_opts *opts, struct volume **ret);
+/* Where on a heartbeat period of @period the volume with spreading index
+ * @slot beats: a multiple of the heartbeat grid, below @period, shared by
+ * runs of consecutive indices (volume.c, BEAT_GROUP). */
+mmp_usec_t volume_beat_slot(unsigned slot, mmp_usec_t period);
 /* A static volume whose device cannot be used (missing, a directory, a
  * FIFO, /dev/zero): listed as refused with the reason, no device. */
 int volume_new_unusable(const struct volume_host *host, const char *name, const char *device,
