@@ -4,7 +4,10 @@
  * around it.  N files in DIR (made here, sparse), each read and then
  * written, one block, O_DIRECT (and O_NOATIME, as mmpd opens image files),
  * once per INTERVAL_MS, in batches of the volumes of one GRID_MS grid point
- * as mmpd's heartbeat grid makes them: one io_submit() of the batch's reads,
+ * as mmpd's heartbeat grid makes them (runs of 32 files, in the order they
+ * were made, placed on the interval by the golden ratio, as
+ * volume_beat_slot() places volumes; the order matters, see
+ * docs/benchmarks.md): one io_submit() of the batch's reads,
  * a blocking io_getevents() for all of them, the same for the writes, then
  * sleep to the next grid point.  No event loop, no state machine, no
  * deadlines, no checksums: what is left is the kernel's cost of the I/O
@@ -25,6 +28,14 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+
+/* volume_beat_slot() of mmpd/volume.c, in grid points */
+static int grid_point(int k, int points)
+{
+        double f = (double) (k / 32) * 0.6180339887498949;
+
+        return (int) ((double) points * (f - (double) (long long) f));
+}
 
 static long long cpu_ns(void)
 {
@@ -67,7 +78,7 @@ static int wait_all(io_context_t ctx, struct io_event *ev, int n, size_t bs)
 int main(int argc, char **argv)
 {
         const char *dir;
-        int n, interval_ms, grid_ms, batch, *fds, next = 0;
+        int n, interval_ms, grid_ms, points, batch = 0, *fds, *order, *start, p = 0;
         double secs;
         size_t bs;
         long long off, t_end, c0, beats = 0;
@@ -94,8 +105,24 @@ int main(int argc, char **argv)
                 return 2;
         }
         off = 16 * (long long) bs;
-        /* the volumes of one grid point, as the golden-ratio slots spread them */
-        batch = (int) (((long long) n * grid_ms + interval_ms - 1) / interval_ms);
+        /* the files of each grid point, in order: order[start[p]..start[p + 1]) */
+        points = interval_ms / grid_ms;
+        order = calloc((size_t) n, sizeof(*order));
+        start = calloc((size_t) points + 1, sizeof(*start));
+        if (!order || !start) {
+                fprintf(stderr, "io-floor: out of memory\n");
+                return 1;
+        }
+        for (int k = 0; k < n; k++)
+                start[grid_point(k, points) + 1]++;
+        for (int q = 0; q < points; q++) {
+                batch = start[q + 1] > batch ? start[q + 1] : batch;
+                start[q + 1] += start[q];
+        }
+        for (int k = 0; k < n; k++)             /* start[q] ends as start[q + 1] */
+                order[start[grid_point(k, points)]++] = k;
+        memmove(start + 1, start, (size_t) points * sizeof(*start));
+        start[0] = 0;
         fds = calloc((size_t) n, sizeof(*fds));
         cbs = calloc((size_t) batch, sizeof(*cbs));
         cbp = calloc((size_t) batch, sizeof(*cbp));
@@ -126,9 +153,11 @@ int main(int argc, char **argv)
         t_end = mono_ns() + (long long) (secs * 1e9);
         clock_gettime(CLOCK_MONOTONIC, &due);
         while (mono_ns() < t_end) {
-                for (int op = 0; op < 2; op++) {
-                        for (int b = 0; b < batch; b++) {
-                                int f = (next + b) % n;
+                int m = start[p + 1] - start[p];
+
+                for (int op = 0; m && op < 2; op++) {
+                        for (int b = 0; b < m; b++) {
+                                int f = order[start[p] + b];
 
                                 if (op == 0)
                                         io_prep_pread(&cbs[b], fds[f], buf + bs * (size_t) b, bs, off);
@@ -136,16 +165,16 @@ int main(int argc, char **argv)
                                         io_prep_pwrite(&cbs[b], fds[f], buf + bs * (size_t) b, bs, off);
                                 cbp[b] = &cbs[b];
                         }
-                        r = io_submit(ctx, batch, cbp);
-                        if (r != batch) {
+                        r = io_submit(ctx, m, cbp);
+                        if (r != m) {
                                 fprintf(stderr, "io-floor: io_submit: %s\n", r < 0 ? strerror(-r) : "short");
                                 return 1;
                         }
-                        if (wait_all(ctx, ev, batch, bs) < 0)
+                        if (wait_all(ctx, ev, m, bs) < 0)
                                 return 1;
                 }
-                beats += batch;
-                next = (next + batch) % n;
+                beats += m;
+                p = (p + 1) % points;
                 due.tv_nsec += grid_ms * 1000000L;
                 while (due.tv_nsec >= 1000000000L) {
                         due.tv_nsec -= 1000000000L;
@@ -159,6 +188,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++)
                 close(fds[i]);
         free(fds);
+        free(order);
+        free(start);
         free(cbs);
         free(cbp);
         free(ev);

@@ -3,7 +3,7 @@
  * timer-beat N ROUNDS: mmpd's timer heap under the heartbeat grid, alone.
  *
  * N timers are spread over the 50 grid points of a 5 s period (as
- * volume.c's golden-ratio slots rounded to BEAT_GRID_USEC put them); each
+ * volume_beat_slot() puts volumes: runs of 32 by the golden ratio); each
  * round runs every grid point in turn, and every timer that fires re-arms
  * itself one period later, as a heartbeat does.  Prints ns per fired timer;
  * under `valgrind --tool=callgrind --cache-sim=yes
@@ -62,7 +62,7 @@ int main(int argc, char **argv)
                 return 1;
         }
         for (unsigned i = 0; i < n; i++) {
-                double f = (double) i * 0.6180339887498949;
+                double f = (double) (i / 32) * 0.6180339887498949;
                 mmp_usec_t slot = (mmp_usec_t) ((double) PERIOD * (f - (double) (unsigned long) f));
 
                 mmpd_timer_init(&ts[i], on_fire, NULL);
